@@ -1,0 +1,63 @@
+# SIPROC: `make run` sets everything up and serves on http://127.0.0.1:5000; `make test` runs the suite.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app app
+VENDOR := app/static/vendor
+
+.PHONY: run test install db demo serve bench browser-deps lint i18n-extract clean
+
+run: db demo serve
+
+test: install browser-deps
+	$(BIN)/python -m pytest
+
+install: $(VENV)/.installed $(VENDOR)/.installed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+# Front-end libraries come from the npm registry (package-lock.json) and are served from app/static.
+$(VENDOR)/.installed: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)/bootstrap
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
+	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
+	   node_modules/bootstrap/LICENSE $(VENDOR)/bootstrap/
+	touch $@
+
+db: install
+	$(FLASK) db upgrade
+	$(FLASK) siproc load-reference
+	$(FLASK) siproc deploy
+
+demo: db
+	$(FLASK) siproc demo
+
+serve: install
+	$(FLASK) siproc serve --host 127.0.0.1 --port 5000
+
+# Debian's Chromium for the browser tests (never a downloaded browser build); skipped when apt-get cannot run.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "WARNING: chromium could not be installed; browser tests will be skipped"; }
+
+bench: install
+	$(BIN)/python -m app.bench
+
+lint: install
+	$(BIN)/ruff check app tests
+
+i18n-extract: install
+	$(BIN)/pybabel extract -F app/babel.cfg -k _l -o app/translations/messages.pot .
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache

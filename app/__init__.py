@@ -1,0 +1,35 @@
+"""SIPROC: Sistema Integrado de Protección Consular."""
+from pathlib import Path
+
+from flask import Flask
+
+from .config import PROJECT_ROOT, load_config
+
+
+def create_app(config=None):
+    """Build the Flask application; no database work, network or scheduler start happens here."""
+    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"), instance_relative_config=True)
+    if config and config.get("INSTANCE_PATH"):
+        app.instance_path = str(config["INSTANCE_PATH"])
+    load_config(app, config)
+
+    from .core import database, web
+    from .extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "es")
+    login_manager.init_app(app)
+
+    from . import auth, cases, reference, tasks, workflow
+
+    for package in (reference, auth, workflow, cases, tasks):
+        package.init_app(app)
+    web.init_app(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app

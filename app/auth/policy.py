@@ -1,0 +1,81 @@
+"""The one permission policy of SIPROC. Every endpoint needs a rule here; no rule means refused.
+
+Endpoint rules say who may reach a URL at all; object rules (can_*) say who may see or act on
+one record and are called by the views through `require`.
+"""
+from flask import abort, request
+from flask_login import current_user
+
+from . import roles
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+
+
+def _has_role(*codes):
+    return lambda user: user.role in codes
+
+
+ENDPOINT_RULES = {
+    "static": PUBLIC,
+    "vendor": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": AUTHENTICATED,
+    "web.home": AUTHENTICATED,
+    "tasks.inbox": AUTHENTICATED,
+    "tasks.show": AUTHENTICATED,
+    "tasks.submit": AUTHENTICATED,
+    "cases.index": AUTHENTICATED,
+    "cases.detail": AUTHENTICATED,
+    "cases.new": lambda user: can_start_case(user),
+}
+
+
+def rule_for(endpoint):
+    return ENDPOINT_RULES.get(endpoint)
+
+
+def check_request():
+    """before_request hook: deny by default, require login unless the endpoint is public."""
+    rule = rule_for(request.endpoint)
+    if rule is None:
+        abort(404 if request.endpoint is None else 403)
+    if rule == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        from ..extensions import login_manager
+
+        return login_manager.unauthorized()
+    if rule != AUTHENTICATED and not rule(current_user):
+        abort(403)
+    return None
+
+
+def require(allowed: bool):
+    """Abort with 403 unless the object rule allowed the action."""
+    if not allowed:
+        abort(403)
+
+
+def sees_office(user, office_id) -> bool:
+    return user.is_central or user.office_id == office_id
+
+
+def can_view_case(user, case) -> bool:
+    return sees_office(user, case.office_id)
+
+
+def can_start_case(user) -> bool:
+    """Officers and supervisors open cases in their own office."""
+    return user.role in (roles.OFICIAL.code, roles.SUPERVISOR.code)
+
+
+def can_work_task(user, human_task) -> bool:
+    """A task is offered to users whose role matches its lane, in the task's office (central: any)."""
+    if human_task.assignee_id is not None and human_task.assignee_id != user.id:
+        return False
+    return human_task.role == user.role and sees_office(user, human_task.office_id)
+
+
+def can_view_task(user, human_task) -> bool:
+    return can_work_task(user, human_task) or sees_office(user, human_task.office_id)

@@ -1,0 +1,83 @@
+"""Command-line interface: `flask siproc ...` (set-up, deploy, demo data, serve, timer sweep)."""
+import click
+from flask import current_app
+
+from .extensions import db
+
+
+def register_cli(app):
+    app.cli.add_command(siproc)
+
+
+@click.group()
+def siproc():
+    """SIPROC administration commands."""
+
+
+@siproc.command("load-reference")
+def load_reference_command():
+    """Insert missing reference catalogue rows (offices, municipalities, institutions...)."""
+    from .reference.services import load_reference
+
+    added = load_reference(current_app.config["REFERENCE_DIR"])
+    db.session.commit()
+    click.echo("Reference data: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
+
+
+@siproc.command("deploy")
+def deploy_command():
+    """Deploy every diagram in BPMN_DIR; unchanged diagrams keep their version."""
+    from .workflow.deploy import deploy_directory
+    from .workflow.engine import DiagramError
+
+    try:
+        results = deploy_directory(current_app.config["BPMN_DIR"], current_app.config["FORMS_DIR"])
+    except DiagramError as exc:
+        db.session.rollback()
+        for filename, element, message in exc.problems:
+            click.echo(f"  {filename}{' [' + element + ']' if element else ''}: {message}", err=True)
+        raise click.ClickException("diagramas rechazados; no se desplegó nada") from exc
+    db.session.commit()
+    for result in results:
+        state = "new version" if result.created else "unchanged"
+        click.echo(f"Process {result.process_key}: v{result.version} ({state})")
+
+
+@siproc.command("demo")
+def demo_command():
+    """Create demo users (one per role) and fictitious demo cases; prints the credentials."""
+    from .demo import load_demo
+
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException("DEMO_DATA_ALLOWED is off in this installation")
+    credentials = load_demo(current_app)
+    db.session.commit()
+    click.echo("\nDemo users (fictitious data; passwords are kept in instance/demo_credentials.txt):")
+    for username, password, role, office in credentials:
+        click.echo(f"  {username:<14} {password:<22} {role:<22} {office}")
+
+
+@siproc.command("sweep")
+def sweep_command():
+    """Run one BPMN timer sweep now."""
+    from .jobs import sweep_timers
+
+    click.echo(sweep_timers())
+
+
+@siproc.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve_command(host, port):
+    """Serve the app with the timer scheduler in the same process (single-machine set-up)."""
+    from werkzeug.serving import run_simple
+
+    from .jobs import start_scheduler
+
+    app = current_app._get_current_object()
+    scheduler = start_scheduler(app)
+    click.echo(f"SIPROC en http://{host}:{port}  (planificador cada {app.config['SCHEDULER_INTERVAL_SECONDS']} s)")
+    try:
+        run_simple(host, port, app, threaded=True)
+    finally:
+        scheduler.shutdown(wait=False)

@@ -1,0 +1,67 @@
+"""Configuration defaults; instance/config.py and SIPROC_* environment variables override them."""
+import json
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    """Code defaults. Every key can be overridden in instance/config.py or as SIPROC_<KEY>."""
+
+    SQLALCHEMY_DATABASE_URI = None  # resolved to instance/siproc.db in create_app
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    BPMN_DIR = str(PROJECT_ROOT / "workflows" / "bpmn")
+    FORMS_DIR = str(PROJECT_ROOT / "forms")
+    REFERENCE_DIR = str(PROJECT_ROOT / "app" / "reference" / "data")
+    BABEL_DEFAULT_LOCALE = "es"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ["es"]
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set True behind HTTPS (production)
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    SCHEDULER_ENABLED = False  # `flask siproc serve` turns it on for single-machine set-ups
+    SCHEDULER_INTERVAL_SECONDS = 30
+    INBOX_PAGE_SIZE = 50
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    DEMO_DATA_ALLOWED = True
+
+
+def load_config(app, overrides=None):
+    """Apply defaults, then instance/config.py, then SIPROC_* variables, then explicit overrides."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("SIPROC", loads=_loads)
+    if "DATABASE_URL" in app.config:
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config.pop("DATABASE_URL")
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "siproc.db")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+
+
+def _loads(value):
+    """Parse environment values as JSON when they are JSON (numbers, booleans), else keep the string."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    """Read instance/secret_key, creating it (mode 0600) on first run; never hard-coded."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,1 @@
+"""Small shared pieces: clock, database set-up, errors, web helpers."""

@@ -1,0 +1,129 @@
+"""Web glue shared by every page: home, error pages, template filters, navigation counts, headers."""
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+from . import clock
+from .errors import DomainError
+
+bp = Blueprint("web", __name__)
+
+MESSAGES = {
+    400: _l("La solicitud no es válida."),
+    401: _l("Inicie sesión para continuar."),
+    403: _l("No tiene permiso para ver esta página o realizar esta acción."),
+    404: _l("La página o el registro no existe."),
+    405: _l("Método no permitido."),
+    409: _l("Otra persona modificó este registro al mismo tiempo. Vuelva a cargar la página."),
+    413: _l("El envío es demasiado grande."),
+    422: _l("Los datos enviados no son válidos."),
+    429: _l("Demasiados intentos. Espere un momento."),
+    500: _l("Ocurrió un error interno. No se guardó nada; el equipo técnico fue notificado."),
+    503: _l("El servicio no está disponible en este momento."),
+}
+
+
+@bp.route("/")
+def home():
+    return redirect(url_for("tasks.inbox"))
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+    app.jinja_env.filters["local"] = local_time
+    app.jinja_env.filters["local_date"] = local_date
+    app.context_processor(_navigation)
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(OperationalError, _database_busy)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def _tz():
+    office = getattr(current_user, "office", None) if current_user and current_user.is_authenticated else None
+    return ZoneInfo(office.timezone if office else "America/Tegucigalpa")
+
+
+def local_time(value, fmt="%d/%m/%Y %H:%M"):
+    """A UTC datetime shown in the user's office time zone."""
+    if value is None:
+        return "—"
+    return clock.as_utc(value).astimezone(_tz()).strftime(fmt)
+
+
+def local_date(value):
+    if value is None:
+        return "—"
+    if hasattr(value, "hour"):
+        return local_time(value, "%d/%m/%Y")
+    return value.strftime("%d/%m/%Y")
+
+
+def _navigation():
+    def inbox_count():
+        from ..tasks.services import inbox_count as count
+
+        return count(current_user)
+
+    return {"inbox_count": inbox_count, "now": clock.now}
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    )
+    if request.endpoint != "static":
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _page(code, message=None):
+    return render_template("errors/error.html", code=code, message=message or MESSAGES.get(code, "Error")), code
+
+
+def _csrf_error(exc):
+    db.session.rollback()
+    return _page(400, _("El formulario caducó o no es válido (protección CSRF). Vuelva a cargar la página "
+                        "e inténtelo de nuevo. No se guardó nada."))
+
+
+def _domain_error(exc):
+    db.session.rollback()
+    return _page(exc.status_code, exc.message)
+
+
+def _database_busy(exc):
+    db.session.rollback()
+    return _page(409, _("La base de datos está ocupada con otra operación. Inténtelo de nuevo. No se guardó nada."))
+
+
+def _http_error(exc):
+    if exc.code is None or exc.code < 400:
+        return exc
+    own_description = exc.description and exc.description != type(exc).description
+    return _page(exc.code, exc.description if own_description else MESSAGES.get(exc.code, MESSAGES[400]))
+
+
+def _unexpected(exc):
+    from flask import current_app
+
+    db.session.rollback()
+    if current_app.testing and current_app.config.get("PROPAGATE_UNEXPECTED", True):
+        raise exc
+    current_app.logger.exception("unexpected error")
+    return _page(500)

@@ -1,0 +1,103 @@
+"""Fictitious demo data: one user per role and a handful of cases at different steps."""
+import os
+import secrets
+from pathlib import Path
+
+from .auth.models import User
+from .auth.services import create_user
+from .cases.models import Case
+from .extensions import db
+from .reference.models import Office
+from .tasks.services import submit_values
+from .workflow import services as workflow
+from .workflow.models import HumanTask
+
+DEMO_USERS = [
+    ("oficial.tap", "Ana Lucía Reyes (demo)", "oficial", "TAP"),
+    ("consul.tap", "Carlos Alberto Mejía (demo)", "supervisor", "TAP"),
+    ("oficial.hou", "Luis Fernando Zelaya (demo)", "oficial", "HOU"),
+    ("analista", "Gabriela Ordóñez (demo)", "analista", "DGPHM"),
+    ("gestor", "Roberto Paz (demo)", "gestor", "DGPHM"),
+    ("admin", "Administración SIPROC (demo)", "admin", "DGPHM"),
+]
+
+REGISTRO = {
+    "categoria": "RET", "sexo": "M", "pais_ubicacion": "MX", "ciudad_ubicacion": "Tapachula, Chiapas",
+    "relato": "Persona retenida en estación migratoria; solicita apoyo para su retorno a Honduras.",
+}
+STEPS = {
+    "Task_evaluacion": {"necesidades": ["documentacion", "comunicacion_familia"], "nivel_riesgo": "medio",
+                        "requiere_remision": True, "observaciones": "Sin documentos de viaje."},
+    "Task_remision": {"institucion": "INM-MX", "servicio_solicitado": "Agilizar el retorno asistido.",
+                      "fecha_envio": "2026-11-20", "consentimiento": True},
+    "Task_respuesta": {"respuesta": "aceptada", "fecha_respuesta": "2026-11-22", "remitir_otra": False,
+                       "resultado": "Retorno programado."},
+    "Task_atencion": {"tipo_asistencia": "documentacion", "fecha_atencion": "2026-11-23",
+                      "descripcion": "Se emitió salvoconducto.", "proveedor": "Consulado"},
+    "Task_seguimiento": {"fecha_seguimiento": "2026-11-26", "metodo": "llamada",
+                         "resultado_seguimiento": "La persona llegó al CAMR San Pedro Sula.",
+                         "continuar_seguimiento": False},
+    "Task_propuesta": {"motivo_cierre": "retornado", "resumen_cierre": "Retorno asistido completado sin novedad."},
+}
+DEMO_CASES = [
+    # (office, person data, how many steps after registration)
+    ("TAP", {"nombres": "María Fernanda", "primer_apellido": "López", "segundo_apellido": "Castro", "sexo": "F",
+             "fecha_nacimiento": "1994-03-12", "dni": "0801-1994-04512", "municipio_origen": "0801",
+             "categoria": "DET"}, 0),
+    ("TAP", {"nombres": "José Ángel", "primer_apellido": "Hernández", "segundo_apellido": "Núñez",
+             "fecha_nacimiento": "1988-07-30", "dni": "0501-1988-02231", "municipio_origen": "0501"}, 2),
+    ("TAP", {"nombres": "Karla Yamileth", "primer_apellido": "Martínez", "sexo": "F", "edad_estimada": 15,
+             "categoria": "NNA", "municipio_origen": "1801", "vulnerabilidades": ["NNA", "NNA_NO_ACOMP"],
+             "relato": "Adolescente no acompañada localizada en albergue; su madre vive en Olanchito."}, 4),
+    ("TAP", {"nombres": "Wilmer Antonio", "primer_apellido": "Sánchez", "segundo_apellido": "Rivera",
+             "fecha_nacimiento": "1979-01-05", "municipio_origen": "0301"}, 6),
+    ("HOU", {"nombres": "Delmy Suyapa", "primer_apellido": "Flores", "sexo": "F", "fecha_nacimiento": "1990-09-09",
+             "categoria": "SAL", "pais_ubicacion": "US", "ciudad_ubicacion": "Houston, TX",
+             "relato": "Hospitalizada tras accidente laboral; la familia pide información."}, 1),
+]
+
+
+def load_demo(app) -> list[tuple[str, str, str, str]]:
+    """Create what is missing; returns (username, password, role, office) for printing."""
+    passwords = _passwords(Path(app.instance_path) / "demo_credentials.txt")
+    offices = {o.code: o for o in db.session.scalars(db.select(Office))}
+    users = {}
+    for username, name, role, office in DEMO_USERS:
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        if user is None:
+            user = create_user(username, name, passwords[username], role, offices[office])
+        users[username] = user
+    if db.session.scalar(db.select(db.func.count(Case.id))) == 0:
+        with app.test_request_context():
+            for office, person, steps in DEMO_CASES:
+                officer = users["oficial.tap" if office == "TAP" else "oficial.hou"]
+                _walk_case(officer, {**REGISTRO, **person}, steps)
+    return [(u, passwords[u], r, o) for u, _n, r, o in DEMO_USERS]
+
+
+def _walk_case(officer, registration, steps):
+    version = workflow.latest_version("proteccion_consular")
+    instance = workflow.start_instance(version, officer.office_id, officer.id)
+    submit_values(officer, _open_task(instance), registration)
+    for _ in range(steps):
+        task = _open_task(instance)
+        submit_values(officer, task, STEPS[task.task_spec])
+
+
+def _open_task(instance) -> HumanTask:
+    return db.session.scalar(db.select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None)).order_by(HumanTask.id))
+
+
+def _passwords(path: Path) -> dict[str, str]:
+    """Demo passwords, generated once and kept (mode 0600) in the instance folder."""
+    known = {}
+    if path.exists():
+        known = dict(line.split(" ", 1) for line in path.read_text().splitlines() if " " in line)
+    for username, *_rest in DEMO_USERS:
+        known.setdefault(username, "demo-" + secrets.token_urlsafe(12))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write("".join(f"{u} {p}\n" for u, p in known.items()))
+    return known

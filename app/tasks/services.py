@@ -1,0 +1,134 @@
+"""The task inbox and task completion: forms from the instance's own process version."""
+import functools
+import json
+
+from flask_babel import gettext as _
+from jinja2 import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
+from sqlalchemy import and_, or_
+
+from ..auth import policy
+from ..cases.models import Case, Person
+from ..cases.services import record_event
+from ..core import clock
+from ..core.actions import ActionContext, get_action
+from ..core.errors import DomainError, NotAllowed
+from ..extensions import db
+from ..formschema import compile_form, load_form
+from ..formschema.loader import load_ui
+from ..reference.services import option_choices
+from ..workflow import services as workflow
+from ..workflow.engine import get_engine
+from ..workflow.models import HumanTask, ProcessVersion
+
+_instructions_env = SandboxedEnvironment(autoescape=True)
+
+
+def inbox_query(user):
+    """Open tasks this user can work: assigned to them, or offered to their role in their scope."""
+    offered = and_(HumanTask.assignee_id.is_(None), HumanTask.role == user.role)
+    if not user.is_central:
+        offered = and_(offered, HumanTask.office_id == user.office_id)
+    return (
+        db.select(HumanTask, Case, Person)
+        .outerjoin(Case, HumanTask.case_id == Case.id)
+        .outerjoin(Person, Case.person_id == Person.id)
+        .where(HumanTask.completed_at.is_(None), or_(HumanTask.assignee_id == user.id, offered))
+        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+    )
+
+
+def inbox_count(user) -> int:
+    query = inbox_query(user).with_only_columns(db.func.count()).order_by(None)
+    return db.session.scalar(query)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(version_id: int, forms_json: str, form_file: str, ui_file: str | None):
+    forms = json.loads(forms_json)
+    return compile_form(form_file, load_form(form_file, forms[form_file]), load_ui(ui_file, forms.get(ui_file)))
+
+
+def task_definition(human_task: HumanTask):
+    version: ProcessVersion = human_task.instance.process_version
+    return get_engine().user_task(version.id, version.spec_json, human_task.task_spec)
+
+
+def compiled_form(human_task: HumanTask):
+    """The task's form as it was when its process version was deployed."""
+    version: ProcessVersion = human_task.instance.process_version
+    info = task_definition(human_task)
+    return _compiled(version.id, version.forms_json, human_task.form_file, info.ui_form if info else None)
+
+
+def build_form(human_task, formdata=None, data=None, csrf=True):
+    compiled = compiled_form(human_task)
+    return compiled, compiled.build(option_choices, formdata=formdata, data=data, csrf=csrf)
+
+
+def instructions(human_task, case) -> Markup | None:
+    """The step's instructions, with {{ numero_caso }} and {{ persona }} filled in (sandboxed)."""
+    info = task_definition(human_task)
+    if not info or not info.instructions:
+        return None
+    context = {"numero_caso": case.number if case else "", "persona": case.person.full_name if case else ""}
+    try:
+        text = _instructions_env.from_string(info.instructions).render(context)
+    except TemplateError:
+        text = str(escape(info.instructions))
+    return Markup("<br>").join(Markup(text).split("\n"))
+
+
+def check_can_work(user, human_task):
+    if human_task.completed_at is not None:
+        who = human_task.completed_by.full_name if human_task.completed_by else _("el sistema")
+        raise DomainError(_("Esta tarea ya fue completada por %(who)s. No se guardó nada.", who=who))
+    if not policy.can_work_task(user, human_task):
+        raise NotAllowed(_("Esta tarea no está asignada a su rol u oficina."))
+
+
+def complete_task(user, human_task: HumanTask, compiled, form) -> None:
+    """Run the bound domain action, complete the workflow task and record the step in the timeline."""
+    check_can_work(user, human_task)
+    data = compiled.to_json(form)
+    instance = human_task.instance
+    now = clock.now()
+    variables = {}
+    if compiled.action:
+        action = get_action(compiled.action)
+        if action is None:
+            raise DomainError(_("El formulario usa una acción desconocida: %(a)s", a=compiled.action))
+        variables = action(ActionContext(user, instance, human_task, now), data) or {}
+    fields = compiled.workflow_fields
+    if fields is not None:
+        variables = {**{k: data.get(k) for k in fields}, **variables}
+    elif not compiled.action:
+        variables = data
+    workflow.complete_user_task(human_task, variables, user.id)
+    if instance.case_id is not None:
+        record_event(instance.case_id, "task_completed", human_task.title, user.id, now,
+                     details=compiled.labelled(form), instance_id=instance.id, human_task_id=human_task.id)
+
+
+def next_task_for(user, instance_id) -> HumanTask | None:
+    """The next open task of the same process this user can work, to keep going without the inbox."""
+    candidates = db.session.scalars(
+        db.select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.completed_at.is_(None))
+        .order_by(HumanTask.id)
+    )
+    return next((t for t in candidates if policy.can_work_task(user, t)), None)
+
+
+def submit_values(user, human_task: HumanTask, values: dict) -> None:
+    """Complete a task from plain values through the same form validation as the web (demo, bench)."""
+    from werkzeug.datastructures import MultiDict
+
+    pairs = []
+    for key, value in values.items():
+        for item in value if isinstance(value, list) else [value]:
+            pairs.append((key, "si" if item is True else "no" if item is False else str(item)))
+    compiled, form = build_form(human_task, formdata=MultiDict(pairs), csrf=False)
+    if not compiled.validate(form):
+        raise DomainError(_("Datos no válidos: %(e)s", e=form.errors), form.errors)
+    complete_task(user, human_task, compiled, form)

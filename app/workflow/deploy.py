@@ -1,0 +1,73 @@
+"""Deploy diagrams as versioned process definitions keyed by content hash."""
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..extensions import db
+from ..formschema import read_forms_dir
+from .engine import SERIALIZER_VERSION, DiagramError, get_engine
+from .lint import lint_diagram
+from .models import ProcessVersion
+
+
+@dataclass
+class DeployResult:
+    process_key: str
+    version: int
+    created: bool
+
+
+def deploy_directory(bpmn_dir, forms_dir) -> list[DeployResult]:
+    """Deploy every .bpmn file of a directory with the forms they use."""
+    files = {p.name: p.read_bytes() for p in sorted(Path(bpmn_dir).glob("*.bpmn"))}
+    return deploy_files(files, read_forms_dir(forms_dir))
+
+
+def deploy_files(files: dict[str, bytes], forms: dict[str, str], comment=None) -> list[DeployResult]:
+    """Parse, lint and store each process; an unchanged process keeps its version. Flushes only."""
+    parsed = get_engine().parse(files)
+    problems = [p for name, data in sorted(files.items()) for p in lint_diagram(name, data, forms)]
+    if problems:
+        raise DiagramError(problems)
+    called = {key for process in parsed for key in json.loads(process.spec_json)["subprocess_specs"]}
+    results = []
+    for process in parsed:
+        used = sorted({name for t in process.user_tasks for name in (t.form, t.ui_form) if name})
+        snapshot = {name: forms[name] for name in used}
+        digest = hashlib.sha256()
+        for name in process.files:
+            digest.update(name.encode() + b"\0" + files[name] + b"\0")
+        for name in used:
+            digest.update(name.encode() + b"\0" + snapshot[name].encode() + b"\0")
+        results.append(_store(process, digest.hexdigest(), snapshot, files, process.key not in called, comment))
+    return results
+
+
+def _store(process, content_hash, forms, files, startable, comment) -> DeployResult:
+    existing = db.session.scalar(
+        db.select(ProcessVersion).where(
+            ProcessVersion.process_key == process.key, ProcessVersion.content_hash == content_hash
+        )
+    )
+    if existing is not None:
+        return DeployResult(process.key, existing.version, created=False)
+    latest = db.session.scalar(
+        db.select(db.func.max(ProcessVersion.version)).where(ProcessVersion.process_key == process.key)
+    )
+    version = ProcessVersion(
+        process_key=process.key,
+        version=(latest or 0) + 1,
+        name=process.name,
+        content_hash=content_hash,
+        source_file=process.filename,
+        bpmn_xml=files[process.filename].decode("utf-8"),
+        spec_json=process.spec_json,
+        forms_json=json.dumps(forms, ensure_ascii=False),
+        serializer_version=SERIALIZER_VERSION,
+        is_startable=startable,
+        comment=comment,
+    )
+    db.session.add(version)
+    db.session.flush()
+    return DeployResult(process.key, version.version, created=True)

@@ -1,0 +1,326 @@
+"""SpiffWorkflow behind one boundary: parse diagrams, keep specs once per version, run and store state.
+
+Nothing outside app/workflow/ imports SpiffWorkflow. Specs are serialized once per process version
+and cached in memory per version id; an instance's stored state is the serializer dict without the
+spec, so loading an instance never re-parses or re-reads its diagram.
+"""
+import functools
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from ..core import clock
+from .evaluator import script_engine
+from .xmlsafe import UnsafeXML, parse_xml
+
+__all__ = ["DiagramError", "EngineError", "get_engine", "SERIALIZER_VERSION"]
+
+
+class DiagramError(Exception):
+    """A diagram was refused; `problems` lists (file, element id, message)."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("; ".join(f"{f}: {e + ': ' if e else ''}{m}" for f, e, m in problems))
+
+
+class EngineError(Exception):
+    """Running a workflow failed (a script, condition or timer in the diagram raised)."""
+
+
+class _ClockDatetime(datetime):
+    """datetime whose now() follows app.core.clock, so SpiffWorkflow timers obey the injectable clock."""
+
+    @classmethod
+    def now(cls, tz=None):
+        current = clock.now()
+        return current.astimezone(tz) if tz else current.astimezone().replace(tzinfo=None)
+
+
+class _StateOnlyConverter(BpmnWorkflowConverter):
+    """Serializes a workflow without its spec; restores it around a spec object we already hold."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def restore(self, dct, spec, subprocess_specs):
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+@dataclass
+class UserTaskInfo:
+    """What the app needs to know about one user task of a diagram."""
+
+    bpmn_id: str
+    name: str
+    lane: str | None
+    form: str | None
+    ui_form: str | None
+    instructions: str | None
+    case_status: str | None
+    deadline: str | None
+
+
+@dataclass
+class ParsedProcess:
+    key: str
+    name: str
+    filename: str
+    spec_json: str
+    user_tasks: list[UserTaskInfo]
+    files: list[str] = field(default_factory=list)  # this file and every file it calls into
+
+
+@dataclass
+class ReadyTask:
+    id: str
+    info: UserTaskInfo
+    data: dict
+
+
+@dataclass
+class WaitingTimer:
+    task_id: str
+    name: str
+    event_type: str
+    due_at: datetime
+
+
+def user_task_info(task_spec) -> UserTaskInfo:
+    ext = getattr(task_spec, "extensions", None) or {}
+    props = ext.get("properties") or {}
+    return UserTaskInfo(
+        bpmn_id=task_spec.bpmn_id,
+        name=task_spec.bpmn_name or task_spec.bpmn_id,
+        lane=task_spec.lane,
+        form=props.get("formJsonSchemaFilename"),
+        ui_form=props.get("formUiSchemaFilename"),
+        instructions=ext.get("instructionsForEndUser"),
+        case_status=props.get("caseStatus"),
+        deadline=props.get("deadline"),
+    )
+
+
+class Engine:
+    """The process-wide SpiffWorkflow boundary: parser, serializer, spec cache, script engine."""
+
+    def __init__(self):
+        self.registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+        self.converter = _StateOnlyConverter(BpmnWorkflow, self.registry)
+        self._encoder = create_encoder(self.registry)
+        self._encode_lock = threading.Lock()
+        self._specs: dict[int, tuple] = {}
+        self._spec_lock = threading.Lock()
+        self.script_engine = script_engine()
+
+    # -- parsing ---------------------------------------------------------------------------------
+    def parse(self, files: dict[str, bytes]) -> list[ParsedProcess]:
+        """Parse diagram files together (call activities may cross files); refuse any invalid one."""
+        parser = SpiffBpmnParser(validator=VALIDATOR)
+        problems = []
+        for filename, data in sorted(files.items()):
+            try:
+                parser.add_bpmn_xml(parse_xml(data, filename), filename=filename)
+            except UnsafeXML as exc:
+                problems.append((filename, None, str(exc).split(": ", 1)[-1]))
+            except ValidationException as exc:
+                problems.append((filename, getattr(exc, "id", None), _validation_message(exc)))
+        if problems:
+            raise DiagramError(problems)
+        return [self._parse_process(parser, key) for key in parser.get_process_ids()]
+
+    def _parse_process(self, parser, key) -> ParsedProcess:
+        process_parser = parser.get_process_parser(key)
+        filename = process_parser.filename
+        try:
+            spec = parser.get_spec(key)
+            subprocess_specs = parser.get_subprocess_specs(key)
+        except ValidationException as exc:
+            raise DiagramError([(getattr(exc, "file_name", None) or filename, getattr(exc, "id", None),
+                                 _validation_message(exc))]) from exc
+        spec_json = json.dumps({
+            "spec": self.registry.convert(spec),
+            "subprocess_specs": {name: self.registry.convert(s) for name, s in subprocess_specs.items()},
+        })
+        user_tasks = []
+        for s in (spec, *subprocess_specs.values()):
+            user_tasks.extend(user_task_info(ts) for ts in s.task_specs.values() if _is_user_task(ts))
+        files = [filename] + sorted({s.file for s in subprocess_specs.values() if s.file} - {filename})
+        return ParsedProcess(key, process_parser.get_name() or key, filename, spec_json, user_tasks, files)
+
+    # -- specs and state ---------------------------------------------------------------------------
+    def spec(self, version_id: int, spec_json: str):
+        """The (spec, subprocess_specs) of a process version, deserialized once per process."""
+        cached = self._specs.get(version_id)
+        if cached is None:
+            dct = json.loads(spec_json)
+            cached = (
+                self.registry.restore(dct["spec"]),
+                {name: self.registry.restore(s) for name, s in dct["subprocess_specs"].items()},
+            )
+            with self._spec_lock:
+                self._specs[version_id] = cached
+        return cached
+
+    def user_task(self, version_id: int, spec_json: str, bpmn_id: str) -> UserTaskInfo | None:
+        """A user task's definition from the cached spec, without loading any instance."""
+        spec, subprocess_specs = self.spec(version_id, spec_json)
+        for candidate in (spec, *subprocess_specs.values()):
+            for task_spec in candidate.task_specs.values():
+                if getattr(task_spec, "bpmn_id", None) == bpmn_id and _is_user_task(task_spec):
+                    return user_task_info(task_spec)
+        return None
+
+    def new_workflow(self, version_id: int, spec_json: str) -> BpmnWorkflow:
+        spec, subprocess_specs = self.spec(version_id, spec_json)
+        return BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+
+    def load(self, version_id: int, spec_json: str, state_json: str, serializer_version: str) -> BpmnWorkflow:
+        if serializer_version != SERIALIZER_VERSION:
+            raise EngineError(
+                f"estado guardado con el serializador {serializer_version}; se esperaba {SERIALIZER_VERSION}"
+            )
+        spec, subprocess_specs = self.spec(version_id, spec_json)
+        workflow = self.converter.restore(json.loads(state_json), spec, subprocess_specs)
+        workflow.script_engine = self.script_engine
+        return workflow
+
+    def dump(self, workflow: BpmnWorkflow) -> str:
+        with self._encode_lock:
+            self.registry._encoder_mode = True
+            try:
+                return json.dumps(self.converter.to_dict(workflow), cls=self._encoder, separators=(",", ":"))
+            finally:
+                self.registry._encoder_mode = False
+
+    # -- running -----------------------------------------------------------------------------------
+    def advance(self, workflow: BpmnWorkflow, did_complete_task=None):
+        """Fire due timers and run every engine task until only user tasks or waits remain."""
+        try:
+            workflow.refresh_timers()
+            workflow.do_engine_steps(did_complete_task=did_complete_task)
+        except SpiffWorkflowException as exc:
+            raise EngineError(_engine_message(exc)) from exc
+
+    def complete_user_task(self, workflow: BpmnWorkflow, task_id: str, data: dict):
+        """Merge form data into a READY user task and run it; refuses tasks that are not READY."""
+        task = workflow.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.READY or not _is_user_task(task.task_spec):
+            raise EngineError("la tarea ya no está pendiente")
+        try:
+            task.task_spec.add_data_from_form(task, data) if hasattr(task.task_spec, "add_data_from_form") \
+                else task.data.update(data)
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise EngineError(_engine_message(exc)) from exc
+
+    def ready_user_tasks(self, workflow: BpmnWorkflow) -> list[ReadyTask]:
+        return [
+            ReadyTask(str(t.id), user_task_info(t.task_spec), t.data)
+            for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+        ]
+
+    def task_state(self, workflow: BpmnWorkflow, task_id: str):
+        task = workflow.get_task_from_id(UUID(task_id))
+        return None if task is None else TaskState.get_name(task.state)
+
+    def waiting_timers(self, workflow: BpmnWorkflow) -> list[WaitingTimer]:
+        """Armed timers with their next due time (UTC), read from the workflow's event manager."""
+        timers = []
+        for task in workflow.event_manager.tasks.values():
+            definition = task.task_spec.event_definition
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = task._get_internal_data("event_value")  # noqa: SLF001 - Spiff keeps the due time here
+            if isinstance(definition, CycleTimerEventDefinition) and isinstance(value, dict):
+                value = value.get("next")
+            if not value:
+                continue
+            timers.append(WaitingTimer(str(task.id), definition.name or task.task_spec.bpmn_name or "",
+                                       type(definition).__name__, _utc(value)))
+        return timers
+
+    def evaluate(self, workflow: BpmnWorkflow, task_id: str, expression: str):
+        task = workflow.get_task_from_id(UUID(task_id))
+        try:
+            return self.script_engine.evaluate(task, expression)
+        except SpiffWorkflowException as exc:
+            raise EngineError(_engine_message(exc)) from exc
+
+    def completed_bpmn_ids(self, workflow: BpmnWorkflow) -> list[str]:
+        return [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)
+                if t.task_spec.bpmn_id]
+
+    def is_completed(self, workflow: BpmnWorkflow) -> bool:
+        return workflow.is_completed()
+
+
+def parse_duration(expression: str):
+    """Parse an ISO 8601 duration such as 'P7D' or 'PT48H' into a timedelta from now (clock)."""
+    parsed = TimerEventDefinition.parse_iso_duration(expression)
+    return TimerEventDefinition.get_timedelta_from_start(parsed, clock.now())
+
+
+def check_timer_literal(kind: str, value: str) -> str | None:
+    """Problem with a constant timer value ('P7D', 'R/P7D', an ISO date), or None when it parses."""
+    try:
+        if kind == "timeDuration":
+            TimerEventDefinition.parse_iso_duration(value)
+        elif kind == "timeCycle":
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        else:
+            TimerEventDefinition.get_datetime(value)
+    except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception for bad durations
+        return f"el temporizador «{value}» no es una expresión ISO 8601 válida"
+    return None
+
+
+def _is_user_task(task_spec) -> bool:
+    return bool(getattr(task_spec, "manual", False)) and type(task_spec).__name__ == "UserTask"
+
+
+def _utc(value: str) -> datetime:
+    return TimerEventDefinition.get_datetime(value).astimezone(timezone.utc)
+
+
+def _validation_message(exc) -> str:
+    message = str(exc).split("\n")[0]
+    line = getattr(exc, "line_number", None)
+    return f"{message} (línea {line})" if line else message
+
+
+def _engine_message(exc) -> str:
+    task = getattr(exc, "task", None)
+    where = f" en «{task.task_spec.bpmn_name or task.task_spec.bpmn_id}»" if task is not None else ""
+    return f"error del diagrama{where}: {exc}"
+
+
+@functools.cache
+def get_engine() -> Engine:
+    """The process-wide engine; first use also makes SpiffWorkflow's timers read our clock."""
+    spiff_timer.datetime = _ClockDatetime
+    return Engine()

@@ -1,0 +1,101 @@
+"""The project's own rules for diagrams, checked on the XML before anything is deployed."""
+import ast
+import re
+
+from lxml import etree
+
+from ..auth.roles import role_for_lane
+from ..formschema import FormSchemaError, compile_form, load_form
+from ..formschema.loader import load_ui
+from .engine import check_timer_literal
+from .evaluator import check_source
+from .xmlsafe import UnsafeXML, parse_xml
+
+UNQUOTED_ISO = re.compile(r"(R\d*/)?P[0-9YMWDTHS.]+|\d{4}-\d{2}-\d{2}T[0-9:.Z+-]+", re.IGNORECASE)
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+
+
+def lint_diagram(filename: str, data: bytes, forms: dict[str, str]) -> list[tuple[str, str | None, str]]:
+    """Problems as (file, element id, message): lanes, forms, deadlines, conditions, scripts, timers."""
+    try:
+        root = parse_xml(data, filename).getroot()
+    except UnsafeXML as exc:
+        return [(filename, None, str(exc).split(": ", 1)[-1])]
+    problems = []
+    lanes = {ref.text.strip(): lane.get("name") for lane in root.iterfind(".//bpmn:lane", NS)
+             for ref in lane.iterfind("bpmn:flowNodeRef", NS) if ref.text}
+    for task in root.iterfind(".//bpmn:userTask", NS):
+        problems.extend((filename, task.get("id"), msg) for msg in _user_task_problems(task, lanes, forms))
+    for element, mode, label in _code_elements(root):
+        problems.extend((filename, _owner_id(element), f"{label}: {msg}") for msg in check_source(element.text, mode))
+    for element in root.iterfind(".//bpmn:timerEventDefinition/*", NS):
+        problems.extend((filename, _owner_id(element), msg) for msg in _timer_problems(element))
+    return problems
+
+
+def _user_task_problems(task, lanes, forms):
+    props = {p.get("name"): p.get("value") for p in task.iterfind(".//spiffworkflow:property", NS)}
+    name = task.get("name") or task.get("id")
+    lane = lanes.get(task.get("id"))
+    if lane is None:
+        yield f"la tarea «{name}» no está en ningún carril (lane)"
+    elif role_for_lane(lane) is None:
+        yield f"el carril «{lane}» de la tarea «{name}» no corresponde a ningún rol"
+    form = props.get("formJsonSchemaFilename")
+    if not form:
+        yield f"la tarea «{name}» no indica su formulario (formJsonSchemaFilename)"
+    elif form not in forms:
+        yield f"el formulario «{form}» de la tarea «{name}» no existe"
+    else:
+        try:
+            ui_name = props.get("formUiSchemaFilename")
+            if ui_name and ui_name not in forms:
+                raise FormSchemaError(f"el esquema de interfaz «{ui_name}» no existe")
+            compile_form(form, load_form(form, forms[form]), load_ui(ui_name, forms.get(ui_name)))
+        except FormSchemaError as exc:
+            yield str(exc)
+    deadline = props.get("deadline")
+    if deadline:
+        if deadline.strip().upper().startswith("P"):
+            problem = check_timer_literal("timeDuration", deadline.strip())
+            if problem:
+                yield f"plazo de «{name}»: {problem}"
+        else:
+            yield from (f"plazo de «{name}»: {m}" for m in check_source(deadline, "eval"))
+
+
+def _code_elements(root):
+    for element in root.iterfind(".//bpmn:conditionExpression", NS):
+        yield element, "eval", "condición"
+    for element in root.iterfind(".//bpmn:script", NS):
+        yield element, "exec", "script"
+    for tag in ("preScript", "postScript"):
+        for element in root.iterfind(f".//spiffworkflow:{tag}", NS):
+            yield element, "exec", "script"
+
+
+def _timer_problems(element):
+    source = (element.text or "").strip()
+    if UNQUOTED_ISO.fullmatch(source):
+        return [f"temporizador: escriba la expresión entre comillas, por ejemplo \"{source}\""]
+    problems = check_source(source, "eval")
+    if problems:
+        return [f"temporizador: {m}" for m in problems]
+    try:
+        literal = ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        return []  # an expression computed from case data; checked when it runs
+    if not isinstance(literal, str):
+        return ["temporizador: la expresión debe producir un texto ISO 8601 (por ejemplo \"P7D\")"]
+    problem = check_timer_literal(etree.QName(element).localname, literal)
+    return [problem] if problem else []
+
+
+def _owner_id(element):
+    node = element
+    while node is not None and node.get("id") is None:
+        node = node.getparent()
+    return node.get("id") if node is not None else None

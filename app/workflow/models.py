@@ -1,0 +1,113 @@
+"""Workflow tables: process versions (spec stored once), instances (state only), and projections."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core import clock
+from ..extensions import db
+
+
+class ProcessVersion(db.Model):
+    """One immutable version of a process diagram: its BPMN, parsed spec and form snapshots."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (
+        UniqueConstraint("process_key", "version"),
+        UniqueConstraint("process_key", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_file: Mapped[str] = mapped_column(String(200))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text)
+    forms_json: Mapped[str] = mapped_column(Text)  # {filename: schema}, the forms as they were at deploy
+    serializer_version: Mapped[str] = mapped_column(String(10))
+    is_startable: Mapped[bool] = mapped_column(default=True)
+    deployed_at: Mapped[datetime] = mapped_column(default=clock.now)
+    comment: Mapped[str | None] = mapped_column(String(500))
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class WorkflowInstance(db.Model):
+    """A running (or finished) process; its serialized state excludes the spec."""
+
+    __tablename__ = "workflow_instances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    state_json: Mapped[str] = mapped_column(Text, default="")
+    serializer_version: Mapped[str] = mapped_column(String(10))
+    lock_version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    completed_at: Mapped[datetime | None]
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+    process_version = relationship(ProcessVersion, lazy="joined")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(db.Model):
+    """Projection of one user task, rebuilt on every save; the inbox reads only this table."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_id"),
+        Index("ix_human_tasks_open_office_role", "completed_at", "office_id", "role"),
+        Index("ix_human_tasks_open_assignee", "completed_at", "assignee_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instances.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    task_spec: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(20))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    form_file: Mapped[str | None] = mapped_column(String(200))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # completed | cancelled
+
+    instance = relationship(WorkflowInstance, lazy="select")
+    completed_by = relationship("User", foreign_keys=[completed_by_id], lazy="select")
+
+    @property
+    def is_open(self) -> bool:
+        return self.completed_at is None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_at is not None and clock.as_utc(self.due_at) < clock.now()
+
+
+class Timer(db.Model):
+    """Projection of one armed BPMN timer; the scheduler selects due rows by due_at only."""
+
+    __tablename__ = "timers"
+    __table_args__ = (UniqueConstraint("instance_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instances.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(60))
+    due_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,189 @@
+"""The one engine loop, used by web submits, the scheduler and admin repairs.
+
+load (spec from the per-version cache) -> action -> refresh_timers() -> do_engine_steps()
+-> project human_task and timer rows -> save state; all inside the caller's transaction.
+Services flush; the request or command commits once.
+"""
+import logging
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..auth.roles import role_for_lane
+from ..core import clock
+from ..core.errors import Conflict, DomainError
+from ..extensions import db
+from .engine import SERIALIZER_VERSION, EngineError, get_engine, parse_duration
+from .models import HumanTask, ProcessVersion, Timer, WorkflowInstance
+from .signals import instance_advanced
+
+log = logging.getLogger(__name__)
+
+
+def latest_version(process_key: str) -> ProcessVersion | None:
+    return db.session.scalar(
+        db.select(ProcessVersion)
+        .where(ProcessVersion.process_key == process_key)
+        .order_by(ProcessVersion.version.desc())
+        .limit(1)
+    )
+
+
+def startable_versions() -> list[ProcessVersion]:
+    """The latest version of every process that can start a case."""
+    newest = (
+        db.select(ProcessVersion.process_key, db.func.max(ProcessVersion.version).label("version"))
+        .group_by(ProcessVersion.process_key)
+        .subquery()
+    )
+    return list(db.session.scalars(
+        db.select(ProcessVersion)
+        .join(newest, (ProcessVersion.process_key == newest.c.process_key)
+              & (ProcessVersion.version == newest.c.version))
+        .where(ProcessVersion.is_startable)
+        .order_by(ProcessVersion.name)
+    ))
+
+
+def start_instance(version: ProcessVersion, office_id: int, started_by_id: int | None) -> WorkflowInstance:
+    """Create an instance of a process version and run it up to its first wait."""
+    instance = WorkflowInstance(
+        process_version=version,
+        process_version_id=version.id,
+        office_id=office_id,
+        started_by_id=started_by_id,
+        serializer_version=SERIALIZER_VERSION,
+        status="running",
+    )
+    db.session.add(instance)
+    db.session.flush()
+    workflow = get_engine().new_workflow(version.id, version.spec_json)
+    _advance_and_save(instance, workflow, completing=None)
+    return instance
+
+
+def load_workflow(instance: WorkflowInstance):
+    version = instance.process_version
+    return get_engine().load(version.id, version.spec_json, instance.state_json, instance.serializer_version)
+
+
+def complete_user_task(human_task: HumanTask, data: dict, actor_id: int) -> WorkflowInstance:
+    """Run one user task with form data, advance the workflow and project; flushes, never commits."""
+    instance = human_task.instance
+    workflow = _load_or_fail(instance)
+    try:
+        get_engine().complete_user_task(workflow, human_task.task_id, data)
+    except EngineError as exc:
+        raise DomainError(_("No se pudo completar la tarea: %(error)s", error=str(exc))) from exc
+    _advance_and_save(instance, workflow, completing=(human_task.task_id, actor_id))
+    return instance
+
+
+def run_instance(instance: WorkflowInstance) -> WorkflowInstance:
+    """Advance an instance without user input (due timers, repairs)."""
+    workflow = _load_or_fail(instance)
+    _advance_and_save(instance, workflow, completing=None)
+    return instance
+
+
+def due_instance_ids(now: datetime, limit: int = 500) -> list[int]:
+    """Instances with a timer due at or before now, by the indexed due_at column only."""
+    return list(db.session.scalars(
+        db.select(Timer.instance_id).where(Timer.due_at <= now).group_by(Timer.instance_id)
+        .order_by(db.func.min(Timer.due_at)).limit(limit)
+    ))
+
+
+def flush_or_conflict():
+    """Flush, turning a lost optimistic-lock race into a clear Conflict."""
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise Conflict(_("Otra persona modificó este caso al mismo tiempo. Vuelva a abrir la tarea "
+                         "para ver su estado actual.")) from exc
+
+
+def _load_or_fail(instance):
+    try:
+        return load_workflow(instance)
+    except EngineError as exc:
+        raise DomainError(_("No se pudo cargar el proceso: %(error)s", error=str(exc))) from exc
+
+
+def _advance_and_save(instance: WorkflowInstance, workflow, completing):
+    engine = get_engine()
+    try:
+        engine.advance(workflow)
+    except EngineError as exc:
+        raise DomainError(_("El proceso no pudo avanzar: %(error)s", error=str(exc))) from exc
+    ready = engine.ready_user_tasks(workflow)
+    now = clock.now()
+    _project_human_tasks(instance, workflow, ready, completing, now)
+    _project_timers(instance, workflow)
+    finished = engine.is_completed(workflow)
+    instance.state_json = engine.dump(workflow)
+    instance.updated_at = now
+    if finished and instance.status != "completed":
+        instance.status = "completed"
+        instance.completed_at = now
+    instance_advanced.send(instance, ready=ready, completed=finished)
+    flush_or_conflict()
+
+
+def _project_human_tasks(instance, workflow, ready, completing, now):
+    open_rows = {
+        row.task_id: row
+        for row in db.session.scalars(
+            db.select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))
+        )
+    }
+    ready_ids = {task.id for task in ready}
+    for task_id, row in open_rows.items():
+        row.case_id = instance.case_id
+        row.office_id = instance.office_id
+        if task_id in ready_ids:
+            continue
+        row.completed_at = now
+        if completing and completing[0] == task_id:
+            row.completed_by_id, row.outcome = completing[1], "completed"
+        else:
+            row.outcome = "cancelled"
+    for task in ready:
+        if task.id in open_rows:
+            continue
+        db.session.add(HumanTask(
+            instance_id=instance.id,
+            case_id=instance.case_id,
+            task_id=task.id,
+            task_spec=task.info.bpmn_id,
+            title=task.info.name[:200],
+            lane=task.info.lane,
+            role=role_for_lane(task.info.lane),
+            office_id=instance.office_id,
+            form_file=task.info.form,
+            created_at=now,
+            due_at=_due_at(workflow, task, now),
+        ))
+
+
+def _due_at(workflow, task, now):
+    """Deadline from the task's 'deadline' property: an ISO duration, or an expression giving one."""
+    deadline = (task.info.deadline or "").strip()
+    if not deadline:
+        return None
+    try:
+        value = deadline if deadline.upper().startswith("P") else get_engine().evaluate(workflow, task.id, deadline)
+        if isinstance(value, str) and value.upper().startswith("P"):
+            return now + parse_duration(value)
+        return clock.as_utc(datetime.fromisoformat(str(value)))
+    except Exception as exc:  # noqa: BLE001 - a bad deadline must not stop the case; it is logged
+        log.warning("deadline %r of task %s could not be computed: %s", deadline, task.info.bpmn_id, exc)
+        return None
+
+
+def _project_timers(instance, workflow):
+    db.session.execute(db.delete(Timer).where(Timer.instance_id == instance.id))
+    for timer in get_engine().waiting_timers(workflow):
+        db.session.add(Timer(instance_id=instance.id, task_id=timer.task_id, name=timer.name[:200],
+                             event_type=timer.event_type, due_at=timer.due_at))
