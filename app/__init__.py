@@ -8,9 +8,8 @@ from .config import PROJECT_ROOT, load_config
 
 def create_app(config=None):
     """Build the Flask application; no database work, network or scheduler start happens here."""
-    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"), instance_relative_config=True)
-    if config and config.get("INSTANCE_PATH"):
-        app.instance_path = str(config["INSTANCE_PATH"])
+    instance_path = (config or {}).get("INSTANCE_PATH") or PROJECT_ROOT / "instance"
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     load_config(app, config)
 
     from .core import database, web

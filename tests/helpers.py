@@ -28,7 +28,7 @@ def open_tasks(instance_id=None, case_id=None):
         query = query.where(HumanTask.instance_id == instance_id)
     if case_id is not None:
         query = query.where(HumanTask.case_id == case_id)
-    db.session.rollback()
+    db.session.expire_all()
     return db.session.scalars(query).all()
 
 
@@ -49,12 +49,12 @@ def start_case(client) -> HumanTask:
 def submit(client, task, data, expect=302):
     response = client.post(f"/tareas/{task.id}", data=data)
     assert response.status_code == expect, response.get_data(as_text=True)[:2000]
-    db.session.rollback()
+    db.session.expire_all()
     return response
 
 
 def register_case(client, **overrides):
     task = start_case(client)
     submit(client, task, {**REGISTRO, **overrides})
-    db.session.rollback()
+    db.session.expire_all()
     return db.session.get(HumanTask, task.id).instance

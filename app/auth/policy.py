@@ -18,7 +18,6 @@ def _has_role(*codes):
 
 ENDPOINT_RULES = {
     "static": PUBLIC,
-    "vendor": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": AUTHENTICATED,
     "web.home": AUTHENTICATED,
@@ -37,9 +36,11 @@ def rule_for(endpoint):
 
 def check_request():
     """before_request hook: deny by default, require login unless the endpoint is public."""
+    if request.endpoint is None:
+        return None  # no route matched: Flask answers 404/405 itself
     rule = rule_for(request.endpoint)
     if rule is None:
-        abort(404 if request.endpoint is None else 403)
+        abort(403)
     if rule == PUBLIC:
         return None
     if not current_user.is_authenticated:

@@ -45,21 +45,21 @@ def inbox_count(user) -> int:
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(version_id: int, forms_json: str, form_file: str, ui_file: str | None):
+def _compiled(version_key: tuple, forms_json: str, form_file: str, ui_file: str | None):
     forms = json.loads(forms_json)
     return compile_form(form_file, load_form(form_file, forms[form_file]), load_ui(ui_file, forms.get(ui_file)))
 
 
 def task_definition(human_task: HumanTask):
     version: ProcessVersion = human_task.instance.process_version
-    return get_engine().user_task(version.id, version.spec_json, human_task.task_spec)
+    return get_engine().user_task(version.cache_key, version.spec_json, human_task.task_spec)
 
 
 def compiled_form(human_task: HumanTask):
     """The task's form as it was when its process version was deployed."""
     version: ProcessVersion = human_task.instance.process_version
     info = task_definition(human_task)
-    return _compiled(version.id, version.forms_json, human_task.form_file, info.ui_form if info else None)
+    return _compiled(version.cache_key, version.forms_json, human_task.form_file, info.ui_form if info else None)
 
 
 def build_form(human_task, formdata=None, data=None, csrf=True):

@@ -133,7 +133,7 @@ class Engine:
         self.converter = _StateOnlyConverter(BpmnWorkflow, self.registry)
         self._encoder = create_encoder(self.registry)
         self._encode_lock = threading.Lock()
-        self._specs: dict[int, tuple] = {}
+        self._specs: dict[tuple, tuple] = {}
         self._spec_lock = threading.Lock()
         self.script_engine = script_engine()
 
@@ -173,9 +173,13 @@ class Engine:
         return ParsedProcess(key, process_parser.get_name() or key, filename, spec_json, user_tasks, files)
 
     # -- specs and state ---------------------------------------------------------------------------
-    def spec(self, version_id: int, spec_json: str):
-        """The (spec, subprocess_specs) of a process version, deserialized once per process."""
-        cached = self._specs.get(version_id)
+    def spec(self, key: tuple, spec_json: str):
+        """The (spec, subprocess_specs) of a process version, deserialized once per process.
+
+        key identifies the version's content, (process key, content hash), so a cache entry can never
+        serve another database's or another version's spec.
+        """
+        cached = self._specs.get(key)
         if cached is None:
             dct = json.loads(spec_json)
             cached = (
@@ -183,28 +187,28 @@ class Engine:
                 {name: self.registry.restore(s) for name, s in dct["subprocess_specs"].items()},
             )
             with self._spec_lock:
-                self._specs[version_id] = cached
+                self._specs[key] = cached
         return cached
 
-    def user_task(self, version_id: int, spec_json: str, bpmn_id: str) -> UserTaskInfo | None:
+    def user_task(self, key: tuple, spec_json: str, bpmn_id: str) -> UserTaskInfo | None:
         """A user task's definition from the cached spec, without loading any instance."""
-        spec, subprocess_specs = self.spec(version_id, spec_json)
+        spec, subprocess_specs = self.spec(key, spec_json)
         for candidate in (spec, *subprocess_specs.values()):
             for task_spec in candidate.task_specs.values():
                 if getattr(task_spec, "bpmn_id", None) == bpmn_id and _is_user_task(task_spec):
                     return user_task_info(task_spec)
         return None
 
-    def new_workflow(self, version_id: int, spec_json: str) -> BpmnWorkflow:
-        spec, subprocess_specs = self.spec(version_id, spec_json)
+    def new_workflow(self, key: tuple, spec_json: str) -> BpmnWorkflow:
+        spec, subprocess_specs = self.spec(key, spec_json)
         return BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
 
-    def load(self, version_id: int, spec_json: str, state_json: str, serializer_version: str) -> BpmnWorkflow:
+    def load(self, key: tuple, spec_json: str, state_json: str, serializer_version: str) -> BpmnWorkflow:
         if serializer_version != SERIALIZER_VERSION:
             raise EngineError(
                 f"estado guardado con el serializador {serializer_version}; se esperaba {SERIALIZER_VERSION}"
             )
-        spec, subprocess_specs = self.spec(version_id, spec_json)
+        spec, subprocess_specs = self.spec(key, spec_json)
         workflow = self.converter.restore(json.loads(state_json), spec, subprocess_specs)
         workflow.script_engine = self.script_engine
         return workflow

@@ -12,6 +12,7 @@ from .evaluator import check_source
 from .xmlsafe import UnsafeXML, parse_xml
 
 UNQUOTED_ISO = re.compile(r"(R\d*/)?P[0-9YMWDTHS.]+|\d{4}-\d{2}-\d{2}T[0-9:.Z+-]+", re.IGNORECASE)
+RESERVED_IDS = {"Start", "End", "Root"}  # SpiffWorkflow's own task spec names
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
@@ -24,7 +25,8 @@ def lint_diagram(filename: str, data: bytes, forms: dict[str, str]) -> list[tupl
         root = parse_xml(data, filename).getroot()
     except UnsafeXML as exc:
         return [(filename, None, str(exc).split(": ", 1)[-1])]
-    problems = []
+    problems = [(filename, node.get("id"), f"el identificador «{node.get('id')}» está reservado por el motor")
+                for node in root.iter() if node.get("id") in RESERVED_IDS]
     lanes = {ref.text.strip(): lane.get("name") for lane in root.iterfind(".//bpmn:lane", NS)
              for ref in lane.iterfind("bpmn:flowNodeRef", NS) if ref.text}
     for task in root.iterfind(".//bpmn:userTask", NS):
@@ -95,7 +97,9 @@ def _timer_problems(element):
 
 
 def _owner_id(element):
+    """The id of the flow element (task, event, flow) a piece of code or timer belongs to."""
     node = element
-    while node is not None and node.get("id") is None:
+    while node is not None and (node.get("id") is None or
+                                etree.QName(node).localname.endswith("EventDefinition")):
         node = node.getparent()
     return node.get("id") if node is not None else None

@@ -32,6 +32,10 @@ class ProcessVersion(db.Model):
     comment: Mapped[str | None] = mapped_column(String(500))
 
     @property
+    def cache_key(self) -> tuple:
+        return (self.process_key, self.content_hash)
+
+    @property
     def label(self) -> str:
         return f"{self.name} v{self.version}"
 

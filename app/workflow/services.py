@@ -58,14 +58,14 @@ def start_instance(version: ProcessVersion, office_id: int, started_by_id: int |
     )
     db.session.add(instance)
     db.session.flush()
-    workflow = get_engine().new_workflow(version.id, version.spec_json)
+    workflow = get_engine().new_workflow(version.cache_key, version.spec_json)
     _advance_and_save(instance, workflow, completing=None)
     return instance
 
 
 def load_workflow(instance: WorkflowInstance):
     version = instance.process_version
-    return get_engine().load(version.id, version.spec_json, instance.state_json, instance.serializer_version)
+    return get_engine().load(version.cache_key, version.spec_json, instance.state_json, instance.serializer_version)
 
 
 def complete_user_task(human_task: HumanTask, data: dict, actor_id: int) -> WorkflowInstance:

@@ -1,0 +1,110 @@
+"""Login, deny-by-default policy, CSRF, headers, error pages."""
+import pytest
+
+from app.auth.policy import ENDPOINT_RULES, PUBLIC
+from app.extensions import db
+from tests.conftest import PASSWORD, flashes, make_app
+from tests.helpers import register_case, single_open_task
+
+
+def test_every_route_has_an_explicit_rule(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(ENDPOINT_RULES) == set()
+
+
+def test_route_without_rule_is_refused(template_db, tmp_path):
+    import shutil
+
+    shutil.copyfile(template_db, tmp_path / "t.db")
+    app = make_app(tmp_path / "t.db", tmp_path)
+    app.add_url_rule("/sin-regla", "sin_regla", lambda: "datos")
+    response = app.test_client().get("/sin-regla")
+    assert response.status_code == 403 and "datos" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/", "/tareas/", "/tareas/1", "/casos/", "/casos/1", "/casos/nuevo"])
+def test_anonymous_users_are_sent_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/login").status_code == 200
+
+
+def test_public_endpoints_are_only_login_and_static():
+    assert sorted(e for e, rule in ENDPOINT_RULES.items() if rule == PUBLIC) == ["auth.login", "static"]
+
+
+def test_wrong_password_is_refused_in_spanish(client):
+    response = client.post("/login", data={"username": "oficial.tap", "password": "incorrecta"})
+    assert response.status_code == 200
+    assert "Usuario o contraseña incorrectos." in flashes(response.get_data(as_text=True))
+    assert client.get("/tareas/").status_code == 302
+
+
+def test_login_does_not_redirect_off_site(client):
+    response = client.post("/login?next=//evil.example/x", data={"username": "oficial.tap", "password": PASSWORD})
+    assert response.headers["Location"].endswith("/tareas/")
+
+
+def test_logout_needs_post(login):
+    officer = login("oficial.tap")
+    assert officer.get("/logout").status_code == 405
+    assert officer.post("/logout").status_code == 302
+    assert officer.get("/tareas/").status_code == 302
+
+
+def test_roles_without_case_rights_cannot_open_cases(login):
+    assert login("analista").post("/casos/nuevo", data={"proceso": "proteccion_consular"}).status_code == 403
+    assert login("gestor").get("/casos/nuevo").status_code == 403
+
+
+def test_central_analyst_sees_cases_of_every_office_but_cannot_work_their_tasks(login):
+    instance = register_case(login("oficial.tap"))
+    analyst = login("analista")
+    assert "Hernández" in analyst.get("/casos/").get_data(as_text=True)
+    task = single_open_task(instance_id=instance.id)
+    assert analyst.get(f"/tareas/{task.id}").status_code == 200
+    assert analyst.post(f"/tareas/{task.id}", data={}).status_code == 403
+
+
+def test_office_users_only_see_their_office_cases(login):
+    register_case(login("oficial.tap"))
+    assert "Hernández" not in login("oficial.hou").get("/casos/").get_data(as_text=True)
+    assert "Hernández" in login("consul.tap").get("/casos/").get_data(as_text=True)
+
+
+def test_csrf_is_required_on_posts(template_db, tmp_path):
+    import shutil
+
+    shutil.copyfile(template_db, tmp_path / "t.db")
+    app = make_app(tmp_path / "t.db", tmp_path, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    response = client.post("/login", data={"username": "oficial.tap", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "protección CSRF" in response.get_data(as_text=True)
+
+
+def test_security_headers(client):
+    headers = client.get("/login").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("path,code", [("/casos/999999", 404), ("/tareas/999999", 404), ("/no-existe", 404),
+                                       ("/tareas/?pagina=9999", 200), ("/tareas/?pagina=-3", 200),
+                                       ("/casos/?pagina=abc", 200)])
+def test_bad_urls_get_spanish_pages_not_500(login, path, code):
+    response = login("oficial.tap").get(path)
+    assert response.status_code == code
+    if code == 404:
+        assert "no existe" in response.get_data(as_text=True)
+
+
+def test_user_text_is_escaped(login):
+    officer = login("oficial.tap")
+    instance = register_case(officer, nombres="<script>alert(1)</script>", relato="<img src=x onerror=alert(1)>")
+    case_id = db.session.get(type(instance), instance.id).case_id
+    page = officer.get(f"/casos/{case_id}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert "<img src=x" not in page
