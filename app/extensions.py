@@ -1,11 +1,11 @@
 """Flask extensions, created unbound and attached in create_app()."""
+from datetime import datetime
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from datetime import datetime
-
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase, registry
 

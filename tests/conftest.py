@@ -105,5 +105,9 @@ def login(app):
     return _login
 
 
+ALERT = re.compile(r'<div class="alert[^"]*" role="alert">(.*?)</div>', re.S)
+
+
 def flashes(html: str) -> list[str]:
-    return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'<div class="alert[^"]*" role="alert">(.*?)</div>', html, re.S)]
+    """The flash messages shown on a page."""
+    return [re.sub(r"\s+", " ", m).strip() for m in ALERT.findall(html)]

@@ -1,12 +1,12 @@
 """The one clock of the application: UTC, injectable so tests can move time."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _offset = timedelta(0)
 
 
 def now() -> datetime:
     """Current time, timezone-aware UTC, shifted by the test offset if any."""
-    return datetime.now(timezone.utc) + _offset
+    return datetime.now(UTC) + _offset
 
 
 def travel(delta: timedelta) -> None:
@@ -24,4 +24,4 @@ def as_utc(value: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes; every stored datetime is UTC."""
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)

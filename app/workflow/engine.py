@@ -8,7 +8,7 @@ import functools
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -308,7 +308,7 @@ def _is_user_task(task_spec) -> bool:
 
 
 def _utc(value: str) -> datetime:
-    return TimerEventDefinition.get_datetime(value).astimezone(timezone.utc)
+    return TimerEventDefinition.get_datetime(value).astimezone(UTC)
 
 
 def _validation_message(exc) -> str:

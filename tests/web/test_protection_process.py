@@ -6,8 +6,20 @@ from app.extensions import db
 from app.workflow.models import HumanTask, Timer, WorkflowInstance
 from tests.conftest import flashes
 from tests.helpers import (
-    APROBAR, ATENCION, EVALUACION_REMITIR, EVALUACION_SIN_REMISION, PROPUESTA, RECHAZAR, REGISTRO, REMISION,
-    RESPUESTA_ACEPTADA, SEGUIMIENTO_FIN, register_case, single_open_task, start_case, submit,
+    APROBAR,
+    ATENCION,
+    EVALUACION_REMITIR,
+    EVALUACION_SIN_REMISION,
+    PROPUESTA,
+    RECHAZAR,
+    REGISTRO,
+    REMISION,
+    RESPUESTA_ACEPTADA,
+    SEGUIMIENTO_FIN,
+    register_case,
+    single_open_task,
+    start_case,
+    submit,
 )
 
 

@@ -14,7 +14,11 @@ from app.workflow.deploy import deploy_files
 from app.workflow.engine import get_engine
 from app.workflow.models import HumanTask, Timer, WorkflowInstance
 from tests.helpers import (
-    ATENCION, EVALUACION_SIN_REMISION, register_case, single_open_task, submit,
+    ATENCION,
+    EVALUACION_SIN_REMISION,
+    register_case,
+    single_open_task,
+    submit,
 )
 
 from .diagrams import FORMS, mini
@@ -92,7 +96,7 @@ def test_second_of_two_concurrent_completions_gets_a_conflict(app, users):
     first, second = db.session, Session(db.engine)  # two workers
     task_a = first.get(HumanTask, task_id)
     task_b = second.get(HumanTask, task_id)
-    task_b.instance.process_version  # load before the first commit
+    assert task_b.instance.process_version is not None  # loaded before the first commit
     services.complete_user_task(task_a, {"valor": 3}, officer.id)
     first.commit()
 

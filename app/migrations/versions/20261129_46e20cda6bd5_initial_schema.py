@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-29 05:52:30.234371
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '46e20cda6bd5'
