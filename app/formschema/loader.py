@@ -24,14 +24,7 @@ def read_forms_dir(forms_dir) -> dict[str, str]:
 
 def load_form(filename: str, text: str) -> dict:
     """Parse and check one form schema; returns the schema dict or raises FormSchemaError."""
-    if len(text.encode("utf-8")) > MAX_FORM_BYTES:
-        raise FormSchemaError(f"{filename}: el formulario supera {MAX_FORM_BYTES // 1024} KB")
-    try:
-        schema = json.loads(text)
-    except ValueError as exc:
-        raise FormSchemaError(f"{filename}: JSON no válido ({exc})") from exc
-    if not isinstance(schema, dict):
-        raise FormSchemaError(f"{filename}: el formulario debe ser un objeto JSON")
+    schema = _json_object(filename, text, "el formulario")
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
@@ -52,15 +45,20 @@ def load_form(filename: str, text: str) -> dict:
 
 
 def load_ui(filename: str, text: str | None) -> dict:
-    if not text:
-        return {}
+    """Parse an optional UI schema (ui:order, ui:widget, ui:help, ui:placeholder)."""
+    return _json_object(filename, text, "el esquema de interfaz") if text else {}
+
+
+def _json_object(filename, text, what) -> dict:
+    if len(text.encode("utf-8")) > MAX_FORM_BYTES:
+        raise FormSchemaError(f"{filename}: {what} supera {MAX_FORM_BYTES // 1024} KB")
     try:
-        ui = json.loads(text)
+        value = json.loads(text)
     except ValueError as exc:
         raise FormSchemaError(f"{filename}: JSON no válido ({exc})") from exc
-    if not isinstance(ui, dict):
-        raise FormSchemaError(f"{filename}: el esquema de interfaz debe ser un objeto JSON")
-    return ui
+    if not isinstance(value, dict):
+        raise FormSchemaError(f"{filename}: {what} debe ser un objeto JSON")
+    return value
 
 
 def _property_problem(name, prop):
