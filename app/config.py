@@ -27,7 +27,9 @@ class Defaults:
     SCHEDULER_ENABLED = False  # `flask siproc serve` turns it on for single-machine set-ups
     SCHEDULER_INTERVAL_SECONDS = 30
     INBOX_PAGE_SIZE = 50
-    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # the attachment limit plus the form around it
+    UPLOADS_DIR = None  # default: instance/uploads
     DEMO_DATA_ALLOWED = True
 
 

@@ -28,6 +28,12 @@ REGISTRO = {
 STEPS = {
     "Task_evaluacion": {"necesidades": ["documentacion", "comunicacion_familia"], "nivel_riesgo": "medio",
                         "requiere_remision": True, "observaciones": "Sin documentos de viaje."},
+    # the unaccompanied-children subprocess (category NNA): two mandatory referrals
+    "Task_nna_senaf": {"institucion": "SENAF", "servicio_solicitado": "Recepción y reintegración con su madre.",
+                       "fecha_envio": "2026-11-20", "consentimiento": True,
+                       "consentimiento_otorgado_por": "Procuraduría de Protección de NNA de Chiapas"},
+    "Task_nna_autoridad": {"institucion": "DIF", "servicio_solicitado": "Medidas de protección y alojamiento.",
+                           "fecha_envio": "2026-11-20"},
     "Task_remision": {"institucion": "INM-MX", "servicio_solicitado": "Agilizar el retorno asistido.",
                       "fecha_envio": "2026-11-20", "consentimiento": True},
     "Task_respuesta": {"respuesta": "aceptada", "fecha_respuesta": "2026-11-22", "remitir_otra": False,

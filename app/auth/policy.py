@@ -6,6 +6,7 @@ one record and are called by the views through `require`.
 from flask import abort, request
 from flask_login import current_user
 
+from ..reference.views import ENDPOINT_RULES as catalog_rules
 from . import roles
 
 PUBLIC = "public"
@@ -27,7 +28,17 @@ ENDPOINT_RULES = {
     "cases.index": AUTHENTICATED,
     "cases.detail": AUTHENTICATED,
     "cases.new": lambda user: can_start_case(user),
+    "cases.search": AUTHENTICATED,
+    "cases.add_note": AUTHENTICATED,
+    "cases.upload": AUTHENTICATED,
+    "cases.download": AUTHENTICATED,
+    "cases.update_referral": AUTHENTICATED,
+    "cases.edit_person": AUTHENTICATED,
+    "cases.request_transfer": AUTHENTICATED,
+    "transfers.index": AUTHENTICATED,
+    "transfers.decide": AUTHENTICATED,
 }
+ENDPOINT_RULES.update(catalog_rules)
 
 
 def rule_for(endpoint):
@@ -63,7 +74,29 @@ def sees_office(user, office_id) -> bool:
 
 
 def can_view_case(user, case) -> bool:
-    return sees_office(user, case.office_id)
+    """The case's office and central users; the supervisors of an office a transfer is pending to."""
+    if sees_office(user, case.office_id):
+        return True
+    if user.role == roles.SUPERVISOR.code:
+        from ..cases.transfers import pending_transfer
+
+        transfer = pending_transfer(case)
+        return transfer is not None and transfer.to_office_id == user.office_id
+    return False
+
+
+def can_edit_case(user, case) -> bool:
+    """Officers and supervisors of the case's office add notes, documents, referral updates, person data."""
+    return user.role in (roles.OFICIAL.code, roles.SUPERVISOR.code) and user.office_id == case.office_id
+
+
+def can_request_transfer(user, case) -> bool:
+    return can_edit_case(user, case)
+
+
+def can_decide_transfer(user, transfer) -> bool:
+    """Only a supervisor of the receiving office accepts or refuses a transfer."""
+    return user.role == roles.SUPERVISOR.code and user.office_id == transfer.to_office_id
 
 
 def can_start_case(user) -> bool:

@@ -3,9 +3,11 @@
 
 def init_app(app):
     from ..workflow.signals import instance_advanced
-    from . import actions, models  # noqa: F401  (register actions and tables)
+    from . import actions, identity, models  # noqa: F401  (register actions, field checks and tables)
     from .services import follow_workflow
+    from .transfer_views import bp as transfers_bp
     from .views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(transfers_bp)
     instance_advanced.connect(follow_workflow, weak=False)

@@ -1,40 +1,115 @@
-"""Domain actions bound to the protection process's forms: they write the case file."""
+"""Domain actions bound to the protection process's forms: they write the case file.
+
+Each returns the workflow variables the diagram needs (ids and routing values), never a copy
+of the case.
+"""
 import json
+from datetime import date
 
 from flask_babel import gettext as _
 
 from ..core.actions import ActionContext, domain_action
 from ..core.errors import DomainError
 from ..extensions import db
-from ..reference.models import Office
-from .models import Case
-from .services import find_or_create_person, open_case
+from ..reference.models import Institution, Office
+from .models import Assistance, Case, FollowUp, Referral
+from .persons import person_for_intake
+from .services import open_case, record_consent, record_event
 
 
 @domain_action("cases.register")
 def register_case(ctx: ActionContext, data: dict) -> dict:
-    """Intake: create or link the person, open the case with its number, link the workflow to it."""
+    """Intake: link or create the person, open the case with its number, link the workflow to it."""
     if ctx.instance.case_id is not None:
         raise DomainError(_("Este proceso ya tiene un caso registrado."))
     office = db.session.get(Office, ctx.instance.office_id)
-    person = find_or_create_person(data)
-    case = open_case(office, person, data, ctx.user, ctx.now)
+    found = person_for_intake(data, ctx.extras.get("persona"), office.country)
+    case = open_case(office, found.person, data, ctx.user, ctx.now)
     ctx.instance.case_id = case.id
-    return {"case_id": case.id, "case_number": case.number, "categoria": case.category_code}
+    ctx.warnings.extend(found.warnings)
+    if found.linked_by:
+        how = _("por DNI") if found.linked_by == "dni" else _("por decisión del oficial")
+        record_event(case.id, "person_linked", _("Persona ya registrada, vinculada %(how)s", how=how),
+                     ctx.user.id, ctx.now, instance_id=ctx.instance.id)
+        ctx.warnings.append(_("La persona ya estaba registrada (%(name)s); el caso quedó vinculado a ella.",
+                              name=found.person.full_name))
+    return {"case_id": case.id, "case_number": case.number, "categoria": case.category_code,
+            "registrado_en": ctx.now.isoformat()}
 
 
 @domain_action("cases.assess")
 def assess_case(ctx: ActionContext, data: dict) -> dict:
     """Assessment: the risk level and needs become part of the case."""
-    case = _case_of(ctx)
+    case = case_of(ctx)
     case.risk_level = data["nivel_riesgo"]
     case.needs_json = json.dumps(data.get("necesidades") or [])
     return {"nivel_riesgo": case.risk_level}
 
 
+@domain_action("referrals.send")
+def send_referral(ctx: ActionContext, data: dict) -> dict:
+    """A referral to an institution; needs the person's consent to share, recorded on the case."""
+    case = case_of(ctx)
+    institution = db.session.scalar(db.select(Institution).where(Institution.code == (data.get("institucion") or "")))
+    if institution is None or not institution.is_active:
+        message = _("Elija la institución a la que se remite el caso.")
+        raise DomainError(message, {"institucion": message})
+    if data.get("consentimiento"):
+        if not case.consent_to_share:
+            record_consent(case, data.get("consentimiento_otorgado_por") or _("La persona"), ctx.now)
+    elif not case.consent_to_share:
+        message = _("Sin el consentimiento de la persona no se puede remitir el caso.")
+        raise DomainError(message, {"consentimiento": message})
+    referral = Referral(case_id=case.id, institution_code=institution.code,
+                        service_requested=data["servicio_solicitado"],
+                        sent_at=_date(data.get("fecha_envio")) or ctx.now.date(), status="enviada",
+                        contact=data.get("contacto_institucion"), created_by_id=ctx.user.id, created_at=ctx.now)
+    db.session.add(referral)
+    db.session.flush()
+    return {"referral_id": referral.id}
+
+
+@domain_action("referrals.record_response")
+def record_referral_response(ctx: ActionContext, data: dict) -> dict:
+    """The institution's answer: accepted, or rejected with its reason."""
+    case = case_of(ctx)
+    referral = _referral_for(case, ctx.task_data.get("referral_id"))
+    if data["respuesta"] == "rechazada" and not data.get("motivo_rechazo"):
+        message = _("Indique el motivo del rechazo.")
+        raise DomainError(message, {"motivo_rechazo": message})
+    referral.status = "aceptada" if data["respuesta"] == "aceptada" else "rechazada"
+    referral.rejection_reason = data.get("motivo_rechazo") if referral.status == "rechazada" else None
+    referral.response_at = _date(data.get("fecha_respuesta")) or ctx.now.date()
+    referral.outcome = data.get("resultado")
+    return {}
+
+
+@domain_action("cases.record_assistance")
+def record_assistance(ctx: ActionContext, data: dict) -> dict:
+    case = case_of(ctx)
+    assistance = Assistance(
+        case_id=case.id, kind=data["tipo_asistencia"], given_on=_date(data["fecha_atencion"]),
+        provider=data.get("proveedor"), amount_minor=_minor(data.get("monto")), currency=data.get("moneda"),
+        funding_source=data.get("fuente_financiamiento"), description=data["descripcion"],
+        created_by_id=ctx.user.id, created_at=ctx.now)
+    db.session.add(assistance)
+    db.session.flush()
+    return {"assistance_id": assistance.id}
+
+
+@domain_action("cases.record_follow_up")
+def record_follow_up(ctx: ActionContext, data: dict) -> dict:
+    case = case_of(ctx)
+    follow_up = FollowUp(case_id=case.id, done_on=_date(data["fecha_seguimiento"]), method=data["metodo"],
+                         outcome=data["resultado_seguimiento"], next_on=_date(data.get("proxima_fecha")),
+                         created_by_id=ctx.user.id, created_at=ctx.now)
+    db.session.add(follow_up)
+    return {}
+
+
 @domain_action("cases.propose_closure")
 def propose_closure(ctx: ActionContext, data: dict) -> dict:
-    case = _case_of(ctx)
+    case = case_of(ctx)
     case.closure_reason = data["motivo_cierre"]
     case.closure_summary = data["resumen_cierre"]
     return {}
@@ -43,15 +118,31 @@ def propose_closure(ctx: ActionContext, data: dict) -> dict:
 @domain_action("cases.decide_closure")
 def decide_closure(ctx: ActionContext, data: dict) -> dict:
     """Supervisor's decision: approval closes the case; rejection keeps it open for more assistance."""
-    case = _case_of(ctx)
-    if data["decision_cierre"] == "aprobar":
-        case.closed_at = ctx.now
-    else:
-        case.closed_at = None
+    case = case_of(ctx)
+    case.closed_at = ctx.now if data["decision_cierre"] == "aprobar" else None
     return {}
 
 
-def _case_of(ctx) -> Case:
+def case_of(ctx) -> Case:
     if ctx.instance.case_id is None:
         raise DomainError(_("El caso todavía no está registrado."))
     return db.session.get(Case, ctx.instance.case_id)
+
+
+def _referral_for(case, referral_id) -> Referral:
+    referral = db.session.get(Referral, referral_id) if referral_id else None
+    if referral is None or referral.case_id != case.id:
+        referral = db.session.scalar(
+            db.select(Referral).where(Referral.case_id == case.id, Referral.status == "enviada")
+            .order_by(Referral.id.desc()).limit(1))
+    if referral is None:
+        raise DomainError(_("El caso no tiene ninguna remisión pendiente de respuesta."))
+    return referral
+
+
+def _date(value):
+    return date.fromisoformat(value) if value else None
+
+
+def _minor(amount):
+    return None if amount is None else int(round(float(amount) * 100))

@@ -3,7 +3,7 @@ import json
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core import clock
@@ -23,6 +23,20 @@ STATUSES = {
 STATUS_ORDER = list(STATUSES)
 
 
+person_vulnerabilities = Table(
+    "person_vulnerabilities",
+    db.metadata,
+    Column("person_id", ForeignKey("persons.id"), primary_key=True),
+    Column("marker_code", ForeignKey("vulnerability_markers.code"), primary_key=True),
+)
+case_secondary_categories = Table(
+    "case_secondary_categories",
+    db.metadata,
+    Column("case_id", ForeignKey("cases.id"), primary_key=True),
+    Column("category_code", ForeignKey("case_categories.code"), primary_key=True),
+)
+
+
 class Person(db.Model):
     """A national the consular network protects; one row per person, several cases over time."""
 
@@ -33,17 +47,31 @@ class Person(db.Model):
     first_surname: Mapped[str] = mapped_column(String(80))
     second_surname: Mapped[str | None] = mapped_column(String(80))
     sex: Mapped[str] = mapped_column(String(1))
+    gender_identity: Mapped[str | None] = mapped_column(String(60))
     birth_date: Mapped[date | None]
+    birth_date_estimated: Mapped[bool] = mapped_column(default=False)
     estimated_age: Mapped[int | None]
+    nationality: Mapped[str] = mapped_column(String(2), default="HN")
     dni: Mapped[str | None] = mapped_column(String(13), unique=True)
-    origin_municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipalities.code"))
-    phone: Mapped[str | None] = mapped_column(String(40))
+    passport_number: Mapped[str | None] = mapped_column(String(12), index=True)
+    origin_department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"), index=True)
+    origin_municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipalities.code"), index=True)
     current_country: Mapped[str | None] = mapped_column(String(2))
     current_city: Mapped[str | None] = mapped_column(String(120))
-    vulnerability_json: Mapped[str] = mapped_column(Text, default="[]")
+    address_abroad: Mapped[str | None] = mapped_column(Text)
+    family_contact_name: Mapped[str | None] = mapped_column(String(200))
+    family_contact_relationship: Mapped[str | None] = mapped_column(String(60))
+    family_contact_phone: Mapped[str | None] = mapped_column(String(40))
+    search_text: Mapped[str] = mapped_column(Text, default="")  # accent-free, lower-case names
+    first_surname_key: Mapped[str] = mapped_column(String(80), default="", index=True)
+    second_surname_key: Mapped[str] = mapped_column(String(80), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     origin_municipality = relationship("Municipality", lazy="joined")
+    origin_department = relationship("Department", lazy="joined")
+    phones = relationship("PersonPhone", lazy="selectin", cascade="all, delete-orphan", order_by="PersonPhone.id")
+    vulnerability_markers = relationship("VulnerabilityMarker", secondary=person_vulnerabilities, lazy="selectin")
 
     @property
     def full_name(self) -> str:
@@ -55,12 +83,27 @@ class Person(db.Model):
         return f"{d[:4]}-{d[4:8]}-{d[8:]}" if d and len(d) == 13 else d
 
     @property
-    def vulnerabilities(self) -> list[str]:
-        return json.loads(self.vulnerability_json or "[]")
-
-    @property
     def sex_label(self) -> str:
         return str(SEXES.get(self.sex, self.sex))
+
+    def age_on(self, day: date) -> int | None:
+        """Age in whole years on a day, from the birth date or the estimated age."""
+        if self.birth_date:
+            years = day.year - self.birth_date.year
+            return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+        return self.estimated_age
+
+
+class PersonPhone(db.Model):
+    """A phone number of a person; `digits` (E.164 without '+', when parseable) is what search matches."""
+
+    __tablename__ = "person_phones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    digits: Mapped[str] = mapped_column(String(20), index=True)
+    label: Mapped[str | None] = mapped_column(String(40))
 
 
 class Case(db.Model):
@@ -77,12 +120,18 @@ class Case(db.Model):
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     category_code: Mapped[str] = mapped_column(ForeignKey("case_categories.code"), index=True)
+    legal_area_code: Mapped[str | None] = mapped_column(ForeignKey("legal_areas.code"))
     status: Mapped[str] = mapped_column(String(20), default="registrado", index=True)
     risk_level: Mapped[str | None] = mapped_column(String(10))
     summary: Mapped[str] = mapped_column(Text)
     needs_json: Mapped[str] = mapped_column(Text, default="[]")
     event_country: Mapped[str | None] = mapped_column(String(2))
+    event_state: Mapped[str | None] = mapped_column(String(10))  # ISO 3166-2, e.g. MX-CHP
     event_city: Mapped[str | None] = mapped_column(String(120))
+    consent_to_share: Mapped[bool] = mapped_column(default=False)
+    consent_given_by: Mapped[str | None] = mapped_column(String(200))
+    consent_given_at: Mapped[datetime | None]
+    consent_scope: Mapped[str | None] = mapped_column(Text)
     opened_at: Mapped[datetime] = mapped_column(default=clock.now)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assigned_officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -94,6 +143,8 @@ class Case(db.Model):
     person = relationship(Person, lazy="joined")
     office = relationship("Office", lazy="joined")
     category = relationship("CaseCategory", lazy="joined")
+    legal_area = relationship("LegalArea", lazy="select")
+    secondary_categories = relationship("CaseCategory", secondary=case_secondary_categories, lazy="select")
     assigned_officer = relationship("User", foreign_keys=[assigned_officer_id], lazy="select")
 
     @property
@@ -107,6 +158,10 @@ class Case(db.Model):
     @property
     def needs(self) -> list[str]:
         return json.loads(self.needs_json or "[]")
+
+    @property
+    def closure_reason_label(self) -> str:
+        return label(CLOSURE_REASONS, self.closure_reason)
 
 
 class CaseCounter(db.Model):
@@ -140,3 +195,181 @@ class CaseEvent(db.Model):
     @property
     def details(self) -> list[list[str]]:
         return json.loads(self.details_json or "[]")
+
+
+ASSISTANCE_KINDS = {
+    "orientacion_legal": _l("Orientación o asistencia legal"),
+    "visita_consular": _l("Visita consular"),
+    "documentacion": _l("Documentación"),
+    "asistencia_economica": _l("Asistencia económica"),
+    "repatriacion_restos": _l("Repatriación de restos"),
+    "retorno": _l("Retorno o traslado"),
+    "gestion_medica": _l("Gestión médica u hospitalaria"),
+    "contacto_familiar": _l("Contacto con familiares"),
+    "alojamiento": _l("Alojamiento o albergue"),
+    "otra": _l("Otra"),
+}
+FOLLOW_UP_METHODS = {
+    "llamada": _l("Llamada telefónica"), "visita": _l("Visita"), "mensajeria": _l("Mensajería"),
+    "correo": _l("Correo electrónico"), "institucion": _l("Informe de la institución"),
+}
+CLOSURE_REASONS = {
+    "resuelto": _l("Necesidad atendida / caso resuelto"), "retornado": _l("Persona retornada o repatriada"),
+    "restos_entregados": _l("Restos entregados a la familia"), "localizado": _l("Persona localizada"),
+    "desistimiento": _l("La persona desistió"), "sin_contacto": _l("Sin contacto con la persona"),
+    "traslado": _l("Trasladado a otra oficina o institución"), "fallecimiento": _l("Fallecimiento"),
+    "otro": _l("Otro"),
+}
+
+
+def label(mapping, code) -> str:
+    """The Spanish label of a code, or the code itself when a form introduced a new one."""
+    return str(mapping.get(code, code)) if code else "—"
+
+
+REFERRAL_STATUSES = {
+    "enviada": _l("Enviada"),
+    "aceptada": _l("Aceptada"),
+    "rechazada": _l("Rechazada"),
+    "atendida": _l("Atendida"),
+    "revocada": _l("Revocada"),
+}
+
+
+class Referral(db.Model):
+    """A referral of the case to a partner institution, and what came of it."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    institution_code: Mapped[str] = mapped_column(ForeignKey("institutions.code"), index=True)
+    service_requested: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[date]
+    status: Mapped[str] = mapped_column(String(12), default="enviada", index=True)
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    response_at: Mapped[date | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    institution = relationship("Institution", lazy="joined")
+
+    @property
+    def status_label(self) -> str:
+        return str(REFERRAL_STATUSES.get(self.status, self.status))
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("enviada", "aceptada")
+
+
+class Assistance(db.Model):
+    """Assistance given: what, when, by whom, and what it cost from which fund (FOSMIH or other)."""
+
+    __tablename__ = "assistances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    given_on: Mapped[date]
+    provider: Mapped[str | None] = mapped_column(String(200))
+    amount_minor: Mapped[int | None]  # in cents of the currency; every currency used has 2 decimals
+    currency: Mapped[str | None] = mapped_column(String(3))
+    funding_source: Mapped[str | None] = mapped_column(String(30), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    @property
+    def amount(self):
+        return None if self.amount_minor is None else self.amount_minor / 100
+
+    @property
+    def kind_label(self) -> str:
+        return label(ASSISTANCE_KINDS, self.kind)
+
+
+class FollowUp(db.Model):
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    done_on: Mapped[date]
+    method: Mapped[str] = mapped_column(String(30))
+    outcome: Mapped[str] = mapped_column(Text)
+    next_on: Mapped[date | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    @property
+    def method_label(self) -> str:
+        return label(FOLLOW_UP_METHODS, self.method)
+
+
+class CaseNote(db.Model):
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    author = relationship("User", lazy="joined")
+
+
+class Attachment(db.Model):
+    """A document of the case; the file lives under instance/uploads by its SHA-256."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    description: Mapped[str | None] = mapped_column(String(300))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    uploaded_by = relationship("User", lazy="joined")
+
+
+TRANSFER_STATUSES = {
+    "solicitado": _l("Solicitado"),
+    "aceptado": _l("Aceptado"),
+    "rechazado": _l("Rechazado"),
+    "cancelado": _l("Cancelado"),
+}
+
+
+class CaseTransfer(db.Model):
+    """A request to move a case to another office, decided by that office's supervisor."""
+
+    __tablename__ = "case_transfers"
+    __table_args__ = (Index("ix_case_transfers_to_status", "to_office_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    from_office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    to_office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="solicitado")
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=clock.now)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    case = relationship(Case, lazy="joined")
+    from_office = relationship("Office", foreign_keys=[from_office_id], lazy="joined")
+    to_office = relationship("Office", foreign_keys=[to_office_id], lazy="joined")
+    requested_by = relationship("User", foreign_keys=[requested_by_id], lazy="joined")
+    decided_by = relationship("User", foreign_keys=[decided_by_id], lazy="select")
+
+    @property
+    def status_label(self) -> str:
+        return str(TRANSFER_STATUSES.get(self.status, self.status))

@@ -1,28 +1,15 @@
 """Case services: open a case with its number, record timeline events, follow the workflow's status."""
 import json
-import re
-from datetime import date
 
 from flask_babel import gettext as _
 
 from ..core.errors import DomainError
 from ..extensions import db
-from ..reference.models import CaseCategory, Municipality, Office
+from ..reference.models import CaseCategory, LegalArea, Office
+from ..reference.places import subdivision_country
 from ..workflow import services as workflow
 from ..workflow.models import HumanTask
 from .models import STATUS_ORDER, Case, CaseCounter, CaseEvent, Person
-
-DNI_DIGITS = re.compile(r"^\d{13}$")
-
-
-def normalize_dni(value: str | None) -> str | None:
-    """'0801-1990-12345' or '0801199012345' -> '0801199012345'; None when empty."""
-    if not value:
-        return None
-    digits = re.sub(r"[\s-]", "", value)
-    if not DNI_DIGITS.match(digits):
-        raise DomainError(_("El DNI debe tener 13 dígitos (DDMM-AAAA-NNNNN)."), {"dni": _("DNI no válido.")})
-    return digits
 
 
 def next_case_number(office: Office, year: int) -> str:
@@ -36,60 +23,58 @@ def next_case_number(office: Office, year: int) -> str:
     return f"{office.code}-{year}-{counter.last_number:05d}"
 
 
-def find_or_create_person(data: dict) -> Person:
-    """The person with this DNI if we know them, else a new person from the intake data."""
-    dni = normalize_dni(data.get("dni"))
-    if dni:
-        existing = db.session.scalar(db.select(Person).where(Person.dni == dni))
-        if existing is not None:
-            return existing
-    municipality = data.get("municipio_origen")
-    if municipality and db.session.get(Municipality, municipality) is None:
-        raise DomainError(_("El municipio de origen no existe."), {"municipio_origen": _("Municipio desconocido.")})
-    person = Person(
-        given_names=data["nombres"],
-        first_surname=data["primer_apellido"],
-        second_surname=data.get("segundo_apellido"),
-        sex=data["sexo"],
-        birth_date=date.fromisoformat(data["fecha_nacimiento"]) if data.get("fecha_nacimiento") else None,
-        estimated_age=data.get("edad_estimada"),
-        dni=dni,
-        origin_municipality_code=municipality,
-        phone=data.get("telefono"),
-        current_country=data.get("pais_ubicacion"),
-        current_city=data.get("ciudad_ubicacion"),
-        vulnerability_json=json.dumps(data.get("vulnerabilidades") or []),
-    )
-    db.session.add(person)
-    db.session.flush()
-    return person
-
-
 def open_case(office: Office, person: Person, data: dict, user, now) -> Case:
-    if db.session.get(CaseCategory, data["categoria"]) is None:
+    """Open a case for a person from the intake data; refuses unknown categories or places."""
+    category = db.session.get(CaseCategory, data["categoria"])
+    if category is None or not category.is_active:
         raise DomainError(_("La categoría del caso no existe."), {"categoria": _("Categoría desconocida.")})
+    secondary = [c for c in data.get("categorias_secundarias") or [] if c != category.code]
+    secondary_rows = db.session.scalars(db.select(CaseCategory).where(CaseCategory.code.in_(secondary))).all()
+    if len(secondary_rows) != len(set(secondary)):
+        raise DomainError(_("Una categoría secundaria no existe."))
+    legal_area = data.get("area_legal")
+    if legal_area and db.session.get(LegalArea, legal_area) is None:
+        raise DomainError(_("El área legal no existe."), {"area_legal": _("Área legal desconocida.")})
+    state = data.get("estado_evento")
+    if state and subdivision_country(state) != data.get("pais_evento"):
+        message = _("El estado o provincia no pertenece al país del evento.")
+        raise DomainError(message, {"estado_evento": message})
     case = Case(
         number=next_case_number(office, now.year),
         office_id=office.id,
         person_id=person.id,
-        category_code=data["categoria"],
+        category_code=category.code,
+        secondary_categories=list(secondary_rows),
+        legal_area_code=legal_area,
         status="registrado",
         summary=data["relato"],
-        event_country=data.get("pais_ubicacion"),
-        event_city=data.get("ciudad_ubicacion"),
+        event_country=data.get("pais_evento"),
+        event_state=state,
+        event_city=data.get("ciudad_evento"),
         opened_at=now,
         opened_by_id=user.id,
         assigned_officer_id=user.id,
         updated_at=now,
     )
+    if data.get("consentimiento_compartir"):
+        record_consent(case, data.get("consentimiento_otorgado_por") or _("La persona"), now,
+                       data.get("consentimiento_alcance"))
     db.session.add(case)
     db.session.flush()
     return case
 
 
+def record_consent(case: Case, given_by: str, now, scope: str | None = None):
+    """Consent to share the case with partner institutions: who gave it, when, for what."""
+    case.consent_to_share = True
+    case.consent_given_by = given_by[:200]
+    case.consent_given_at = now
+    case.consent_scope = scope or _("Remisión a instituciones socias para la atención del caso")
+
+
 def record_event(case_id, kind, title, actor_id, now, details=None, instance_id=None, human_task_id=None):
     event = CaseEvent(case_id=case_id, kind=kind, title=title[:200], actor_id=actor_id, occurred_at=now,
-                      details_json=json.dumps(details or [], ensure_ascii=False),
+                      details_json=json.dumps(details or [], ensure_ascii=False, default=str),
                       instance_id=instance_id, human_task_id=human_task_id)
     db.session.add(event)
     return event
@@ -105,7 +90,8 @@ def follow_workflow(instance, ready, completed):
         case.closed_at = case.closed_at or instance.updated_at
     else:
         stages = [t.info.case_status for t in ready if t.info.case_status in STATUS_ORDER]
-        case.status = max(stages, key=STATUS_ORDER.index) if stages else "registrado"
+        if stages:
+            case.status = max(stages, key=STATUS_ORDER.index)
     case.updated_at = instance.updated_at
 
 

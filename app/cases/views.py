@@ -1,4 +1,4 @@
-"""Case pages: list, detail with history, and 'Nuevo caso'."""
+"""Case pages: list, search, the case file with its whole story, and 'Nuevo caso'."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -7,8 +7,9 @@ from ..auth import policy
 from ..core.pagination import paginate
 from ..extensions import db
 from ..workflow import services as workflow
-from ..workflow.models import HumanTask
-from .models import Case, CaseEvent
+from .file import case_file
+from .models import Case
+from .search import search_cases
 from .services import cases_in_scope, start_case
 
 bp = Blueprint("cases", __name__, template_folder="templates", url_prefix="/casos")
@@ -20,18 +21,17 @@ def index():
     return render_template("cases/index.html", page=page)
 
 
+@bp.route("/buscar")
+def search():
+    query = request.args.get("q", "")
+    return render_template("cases/search.html", query=query, results=search_cases(current_user, query))
+
+
 @bp.route("/<int:case_id>")
 def detail(case_id):
     case = db.get_or_404(Case, case_id)
     policy.require(policy.can_view_case(current_user, case))
-    events = db.session.scalars(
-        db.select(CaseEvent).where(CaseEvent.case_id == case.id)
-        .order_by(CaseEvent.occurred_at.desc(), CaseEvent.id.desc())
-    ).all()
-    open_tasks = db.session.scalars(
-        db.select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.completed_at.is_(None))
-    ).all()
-    return render_template("cases/detail.html", case=case, events=events, open_tasks=open_tasks)
+    return render_template("cases/detail.html", **case_file(case, current_user))
 
 
 @bp.route("/nuevo", methods=["GET", "POST"])
@@ -45,3 +45,6 @@ def new():
     db.session.commit()
     flash(_("Proceso iniciado. Registre los datos del caso."), "success")
     return redirect(url_for("tasks.show", task_id=human_task.id) if human_task else url_for("tasks.inbox"))
+
+
+from . import record_views  # noqa: E402,F401  (more routes on this blueprint)

@@ -1,18 +1,26 @@
 """Domain actions that forms bind to by name ("x-siproc-action" in the form's JSON Schema)."""
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 
 @dataclass
 class ActionContext:
-    """What a domain action may use: who acts, on which instance and task, and when."""
+    """What a domain action may use: who acts, on which instance and task, when, and what it says.
+
+    task_data is a copy of the workflow data the task sees (ids such as referral_id live there);
+    extras are decisions the page adds beside the form (e.g. which existing person to link);
+    warnings collects messages to show after a successful save.
+    """
 
     user: Any
     instance: Any
     human_task: Any
     now: datetime
+    task_data: dict = field(default_factory=dict)
+    extras: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
 
 
 Action = Callable[[ActionContext, dict], dict]

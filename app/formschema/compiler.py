@@ -39,6 +39,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..core import clock
 
 YES_NO = [("si", "Sí"), ("no", "No")]
+FIELD_CHECKS = {}  # name -> function(value) returning a Spanish error message or None
+
+
+def field_check(name: str):
+    """Register a named check that forms apply to a field with "x-siproc-check": name."""
+    def register(func):
+        FIELD_CHECKS[name] = func
+        return func
+    return register
 
 
 @dataclass
@@ -52,6 +61,7 @@ class FieldSpec:
     options: list[tuple[str, str]] | None = None
     source: str | None = None
     placeholder: str | None = None
+    width: str = "full"  # full | half | third (ui:width), for the page layout
 
 
 @dataclass
@@ -82,6 +92,20 @@ class CompiledForm:
     @property
     def sources(self) -> set[str]:
         return {f.source for f in self.fields if f.source}
+
+    @property
+    def sections(self) -> list[tuple[str | None, list[FieldSpec]]]:
+        """(title, fields) groups from ui:sections; fields not named in any section go last."""
+        by_name = {f.name: f for f in self.fields}
+        groups, used = [], set()
+        for section in self.ui.get("ui:sections") or []:
+            names = [n for n in section.get("fields", []) if n in by_name]
+            groups.append((section.get("title"), [by_name[n] for n in names]))
+            used.update(names)
+        rest = [f for f in self.fields if f.name not in used]
+        if rest:
+            groups.append((None, rest))
+        return groups
 
     def build(self, choices_for, formdata=None, data=None, csrf=True) -> FlaskForm:
         """A bound WTForms form; choices_for(source) gives catalogue choices."""
@@ -175,6 +199,7 @@ def _field_spec(name, prop, ui, required) -> FieldSpec:
         options=options,
         source=source,
         placeholder=ui.get("ui:placeholder"),
+        width=ui.get("ui:width") if ui.get("ui:width") in ("half", "third") else "full",
     )
 
 
@@ -213,6 +238,8 @@ def _validators(spec: FieldSpec):
             rules.append(NumberRange(min=low, max=high, message=_range_message(low, high)))
     if spec.kind == "date" and prop.get("x-siproc-not-future"):
         rules.append(_not_future)
+    if prop.get("x-siproc-check"):
+        rules.append(_named_check(prop["x-siproc-check"]))
     if spec.kind == "multi" and spec.required:
         rules[0] = DataRequired(_("Seleccione al menos una opción."))
     return rules
@@ -222,6 +249,14 @@ def _not_future(form, field):
     latest_today = (clock.now().astimezone(timezone(timedelta(hours=14)))).date()
     if field.data and field.data > latest_today:
         raise ValidationError(_("La fecha no puede ser futura."))
+
+
+def _named_check(name):
+    def check(form, field):
+        problem = FIELD_CHECKS[name](field.data) if field.data else None
+        if problem:
+            raise ValidationError(problem)
+    return check
 
 
 def _length_message(low, high):
@@ -271,7 +306,7 @@ def _initial_values(compiled: CompiledForm, data: dict) -> dict:
     """Turn saved JSON values back into what the WTForms fields expect (drafts, re-display)."""
     values = {}
     for spec in compiled.fields:
-        value = data.get(spec.name)
+        value = data.get(spec.name, spec.schema.get("default"))
         if value is None:
             continue
         if spec.kind == "date" and isinstance(value, str):

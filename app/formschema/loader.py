@@ -6,8 +6,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 SUPPORTED_TYPES = {"string", "integer", "number", "boolean", "array"}
-OPTION_SOURCES = {"case_categories", "institutions", "municipalities", "countries", "legal_areas",
-                  "vulnerability_markers"}
+OPTION_SOURCES = {"case_categories", "institutions", "municipalities", "departments", "countries", "subdivisions",
+                  "legal_areas", "vulnerability_markers"}
 MAX_FORM_BYTES = 256 * 1024
 RESERVED_NAMES = {"data", "errors", "meta", "validate", "process", "populate_obj", "csrf_token", "form_errors",
                   "hidden_tag", "is_submitted", "validate_on_submit", "extra_validators"}
@@ -74,6 +74,12 @@ def _property_problem(name, prop):
     source = prop.get("x-siproc-options") or (prop.get("items") or {}).get("x-siproc-options")
     if source and source not in OPTION_SOURCES:
         return f"catálogo «{source}» desconocido"
+    check = prop.get("x-siproc-check")
+    if check is not None:
+        from .compiler import FIELD_CHECKS
+
+        if check not in FIELD_CHECKS:
+            return f"comprobación «{check}» desconocida"
     if kind == "array":
         items = prop.get("items") or {}
         if not (items.get("enum") or items.get("oneOf") or items.get("x-siproc-options")):

@@ -1,4 +1,5 @@
 """Reference catalogues: offices, Honduran departments and municipalities, institutions, categories."""
+import sqlalchemy as sa
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,6 +32,7 @@ class Department(db.Model):
 
     code: Mapped[str] = mapped_column(String(2), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
 
 class Municipality(db.Model):
@@ -41,6 +43,7 @@ class Municipality(db.Model):
     code: Mapped[str] = mapped_column(String(4), primary_key=True)
     department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
     name: Mapped[str] = mapped_column(String(100))
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     department = relationship(Department, lazy="joined")
 
@@ -77,6 +80,7 @@ class LegalArea(db.Model):
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str | None] = mapped_column(String(100))
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
 
 class VulnerabilityMarker(db.Model):
@@ -85,3 +89,4 @@ class VulnerabilityMarker(db.Model):
     code: Mapped[str] = mapped_column(String(30), primary_key=True)
     name: Mapped[str] = mapped_column(String(150))
     name_en: Mapped[str | None] = mapped_column(String(150))
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())

@@ -8,6 +8,7 @@ import pycountry
 
 from ..core.text import normalize
 from ..extensions import db
+from . import places
 from .models import (
     CaseCategory,
     Department,
@@ -101,6 +102,7 @@ def _municipality_choices():
     rows = db.session.execute(
         db.select(Municipality.code, Municipality.name, Department.name)
         .join(Department)
+        .where(Municipality.is_active, Department.is_active)
         .order_by(Department.code, Municipality.name)
     )
     return [(code, f"{name} ({dept})") for code, name, dept in rows]
@@ -137,11 +139,14 @@ OPTION_SOURCES = {
         )
     ],
     "municipalities": _municipality_choices,
-    "countries": _country_choices,
-    "legal_areas": lambda: list(db.session.execute(db.select(LegalArea.code, LegalArea.name).order_by(LegalArea.name))),
-    "vulnerability_markers": lambda: list(
-        db.session.execute(db.select(VulnerabilityMarker.code, VulnerabilityMarker.name))
-    ),
+    "countries": places.country_choices,
+    "subdivisions": places.subdivision_choices,
+    "departments": lambda: list(db.session.execute(
+        db.select(Department.code, Department.name).where(Department.is_active).order_by(Department.name))),
+    "legal_areas": lambda: list(db.session.execute(
+        db.select(LegalArea.code, LegalArea.name).where(LegalArea.is_active).order_by(LegalArea.name))),
+    "vulnerability_markers": lambda: list(db.session.execute(
+        db.select(VulnerabilityMarker.code, VulnerabilityMarker.name).where(VulnerabilityMarker.is_active))),
 }
 
 

@@ -88,27 +88,36 @@ def check_can_work(user, human_task):
         raise NotAllowed(_("Esta tarea no está asignada a su rol u oficina."))
 
 
-def complete_task(user, human_task: HumanTask, compiled, form) -> None:
-    """Run the bound domain action, complete the workflow task and record the step in the timeline."""
+def complete_task(user, human_task: HumanTask, compiled, form, extras=None) -> list[str]:
+    """Run the bound domain action, complete the workflow task and record the step in the timeline.
+
+    The workflow receives the form's workflow fields (all fields when the form has no action) plus
+    what the action returns (ids); returns warnings to show the user.
+    """
     check_can_work(user, human_task)
     data = compiled.to_json(form)
     instance = human_task.instance
-    now = clock.now()
-    variables = {}
+    context = ActionContext(user, instance, human_task, clock.now(), extras=extras or {})
+    action = None
     if compiled.action:
         action = get_action(compiled.action)
         if action is None:
             raise DomainError(_("El formulario usa una acción desconocida: %(a)s", a=compiled.action))
-        variables = action(ActionContext(user, instance, human_task, now), data) or {}
     fields = compiled.workflow_fields
     if fields is not None:
-        variables = {**{k: data.get(k) for k in fields}, **variables}
-    elif not compiled.action:
-        variables = data
-    workflow.complete_user_task(human_task, variables, user.id)
+        variables = {k: data.get(k) for k in fields}
+    else:
+        variables = {} if action else data
+
+    def run_action(task_data):
+        context.task_data = task_data
+        return action(context, data) if action else {}
+
+    workflow.complete_user_task(human_task, variables, user.id, before=run_action)
     if instance.case_id is not None:
-        record_event(instance.case_id, "task_completed", human_task.title, user.id, now,
+        record_event(instance.case_id, "task_completed", human_task.title, user.id, context.now,
                      details=compiled.labelled(form), instance_id=instance.id, human_task_id=human_task.id)
+    return context.warnings
 
 
 def next_task_for(user, instance_id) -> HumanTask | None:

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from ..auth import policy
 from ..cases.models import Case
+from ..cases.persons import PersonDecisionNeeded
 from ..core.errors import DomainError
 from ..core.pagination import paginate
 from ..extensions import db
@@ -40,12 +41,14 @@ def submit(task_id):
         if not compiled.validate(form):
             flash(_("Revise los campos marcados. No se guardó nada."), "danger")
             return _render(human_task, compiled, form, status=422)
-        services.complete_task(current_user, human_task, compiled, form)
+        warnings = services.complete_task(current_user, human_task, compiled, form, extras=_extras())
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         return _refused(human_task, exc)
     flash(_("«%(task)s» completada.", task=human_task.title), "success")
+    for warning in warnings:
+        flash(warning, "warning")
     following = services.next_task_for(current_user, human_task.instance_id)
     return redirect(url_for("tasks.show", task_id=following.id)) if following else _after(human_task)
 
@@ -56,18 +59,28 @@ def _load(task_id) -> HumanTask:
     return human_task
 
 
-def _render(human_task, compiled, form, status=200):
+def _extras():
+    """Decisions the page adds beside the form fields (which existing person to link)."""
+    return {"persona": request.form.get("siproc_persona")} if request.form.get("siproc_persona") else {}
+
+
+def _render(human_task, compiled, form, status=200, candidates=None):
     case = db.session.get(Case, human_task.case_id) if human_task.case_id else None
     can_work = policy.can_work_task(current_user, human_task)
     return render_template(
         "tasks/show.html", task=human_task, compiled=compiled, form=form, case=case, can_work=can_work,
-        instructions=services.instructions(human_task, case),
+        instructions=services.instructions(human_task, case), candidates=candidates,
     ), status
 
 
 def _refused(human_task, exc: DomainError):
     """A refused submit: field errors re-render the form; anything else explains and goes back."""
     human_task = db.session.get(HumanTask, human_task.id)
+    if isinstance(exc, PersonDecisionNeeded) and human_task.completed_at is None:
+        compiled, form = services.build_form(human_task, formdata=request.form)
+        form.validate()
+        flash(exc.message, "warning")
+        return _render(human_task, compiled, form, status=409, candidates=exc.candidates)
     if exc.field_errors and human_task.completed_at is None:
         compiled, form = services.build_form(human_task, formdata=request.form)
         form.validate()

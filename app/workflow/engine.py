@@ -169,6 +169,13 @@ class Engine:
         user_tasks = []
         for s in (spec, *subprocess_specs.values()):
             user_tasks.extend(user_task_info(ts) for ts in s.task_specs.values() if _is_user_task(ts))
+        # A task's form and instructions are looked up by its BPMN id across the process and the processes
+        # it calls (user_task()), so a user task id must not repeat between them.
+        ids = [t.bpmn_id for t in user_tasks]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise DiagramError([(filename, i, f"el identificador de tarea «{i}» se repite en los procesos que este "
+                                              "diagrama llama; use identificadores únicos") for i in repeated])
         files = [filename] + sorted({s.file for s in subprocess_specs.values() if s.file} - {filename})
         return ParsedProcess(key, process_parser.get_name() or key, filename, spec_json, user_tasks, files)
 
@@ -247,6 +254,11 @@ class Engine:
             ReadyTask(str(t.id), user_task_info(t.task_spec), t.data)
             for t in workflow.get_tasks(state=TaskState.READY, manual=True)
         ]
+
+    def task_data(self, workflow: BpmnWorkflow, task_id: str) -> dict:
+        """A copy of the data a task sees (JSON values only)."""
+        task = workflow.get_task_from_id(UUID(task_id))
+        return json.loads(json.dumps(task.data, default=str)) if task is not None else {}
 
     def task_state(self, workflow: BpmnWorkflow, task_id: str):
         task = workflow.get_task_from_id(UUID(task_id))

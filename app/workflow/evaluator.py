@@ -6,7 +6,7 @@ underscore, so the usual escapes (`__import__('os')`, `().__class__.__bases__`, 
 """
 import ast
 import functools
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
@@ -53,7 +53,12 @@ def _days_between(start, end):
     return (as_date(end) - as_date(start)).days
 
 
-HELPERS = {"hoy": _today_iso, "ahora": _now_iso, "dias_entre": _days_between}
+def _add_hours(start, hours):
+    """ISO datetime `hours` after an ISO datetime (deadlines counted from an earlier moment)."""
+    return (datetime.fromisoformat(str(start)) + timedelta(hours=float(hours))).isoformat()
+
+
+HELPERS = {"hoy": _today_iso, "ahora": _now_iso, "dias_entre": _days_between, "sumar_horas": _add_hours}
 
 
 def check_source(source: str, mode: str = "eval") -> list[str]:

@@ -68,10 +68,16 @@ def load_workflow(instance: WorkflowInstance):
     return get_engine().load(version.cache_key, version.spec_json, instance.state_json, instance.serializer_version)
 
 
-def complete_user_task(human_task: HumanTask, data: dict, actor_id: int) -> WorkflowInstance:
-    """Run one user task with form data, advance the workflow and project; flushes, never commits."""
+def complete_user_task(human_task: HumanTask, data: dict, actor_id: int, before=None) -> WorkflowInstance:
+    """Run one user task with form data, advance the workflow and project; flushes, never commits.
+
+    before(task_data) -> dict, if given, runs first with a copy of the data the task sees (a domain
+    action); what it returns is added to the data given to the workflow.
+    """
     instance = human_task.instance
     workflow = _load_or_fail(instance)
+    if before is not None:
+        data = {**data, **(before(get_engine().task_data(workflow, human_task.task_id)) or {})}
     try:
         get_engine().complete_user_task(workflow, human_task.task_id, data)
     except EngineError as exc:

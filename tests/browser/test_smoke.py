@@ -82,4 +82,12 @@ def test_officer_registers_a_case_and_reaches_the_assessment(live_server, page):
     assert "María Fernanda López" in page.locator("h1").inner_text()
     assert page.locator("[data-testid=case-status]").inner_text() == "En evaluación"
     page.screenshot(path=ARTIFACTS / "05-caso.png", full_page=True)
+
+    page.fill("input[name=q]", "08011994-04512")  # the DNI typed another way
+    page.press("input[name=q]", "Enter")
+    assert "María Fernanda López" in page.locator("table").inner_text()
+    page.fill("main input[name=q]", "maria lopez")
+    page.press("main input[name=q]", "Enter")
+    assert "María Fernanda López" in page.locator("table").inner_text()
+    page.screenshot(path=ARTIFACTS / "06-busqueda.png", full_page=True)
     assert [e for e in page.errors if "status of 422" not in e] == []  # 422: the refused form itself

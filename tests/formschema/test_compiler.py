@@ -116,7 +116,7 @@ def test_unsupported_schemas_are_refused(schema, message):
 def test_every_project_form_compiles(app):
     forms_dir = Path(app.config["FORMS_DIR"])
     schemas = [p for p in forms_dir.glob("*.json") if not p.name.endswith("_ui.json")]
-    assert len(schemas) == 8
+    assert {"registro_caso.json", "persona.json", "aprobacion_cierre.json"} <= {p.name for p in schemas}
     for path in schemas:
         ui_path = path.with_name(path.stem + "_ui.json")
         ui = json.loads(ui_path.read_text()) if ui_path.exists() else {}

@@ -21,7 +21,9 @@ def versions(key):
 def test_unchanged_file_is_not_reversioned(app):
     assert versions("proteccion_consular") == [1]
     results = deploy_directory(app.config["BPMN_DIR"], app.config["FORMS_DIR"])
-    assert [(r.process_key, r.version, r.created) for r in results] == [("proteccion_consular", 1, False)]
+    assert sorted((r.process_key, r.version, r.created) for r in results) == [
+        (key, 1, False) for key in ("busqueda_persona", "nna_no_acompanado", "privacion_libertad",
+                                    "proteccion_consular", "repatriacion_restos")]
     assert versions("proteccion_consular") == [1]
 
 
@@ -106,9 +108,9 @@ def test_lint_refuses_with_file_and_element(app, label, kwargs, element, expecte
     ("P7D", "entre comillas"), ('"P7X"', "ISO 8601"), ('"mañana"', "ISO 8601"), ("7", "texto ISO 8601"),
 ])
 def test_timer_expressions_are_checked_at_deploy(app, expression, expected):
-    source = (Path(app.config["BPMN_DIR"]) / "proteccion_consular.bpmn").read_bytes()
-    bad = source.replace(b'>"P7D"<', b">" + expression.encode() + b"<")
+    files = {p.name: p.read_bytes() for p in Path(app.config["BPMN_DIR"]).glob("*.bpmn")}  # with the called files
+    bad = files["proteccion_consular.bpmn"].replace(b'>"P7D"<', b">" + expression.encode() + b"<")
     forms = read_forms_dir(app.config["FORMS_DIR"])
     with pytest.raises(DiagramError) as refused:
-        deploy_files({"proteccion_consular.bpmn": bad}, forms)
+        deploy_files({**files, "proteccion_consular.bpmn": bad}, forms)
     assert any(e == "Timer_recordatorio" and expected in m for _f, e, m in refused.value.problems)

@@ -1,0 +1,31 @@
+"""Everything the case file page shows, loaded with a fixed number of queries."""
+from ..auth import policy
+from ..extensions import db
+from ..reference.models import Office
+from ..workflow.models import HumanTask
+from .models import Assistance, Attachment, CaseEvent, CaseNote, CaseTransfer, FollowUp, Referral
+from .transfers import pending_transfer
+
+
+def case_file(case, user) -> dict:
+    def rows(model, order, *where):
+        return db.session.scalars(db.select(model).where(model.case_id == case.id, *where).order_by(*order)).all()
+
+    can_edit = policy.can_edit_case(user, case)
+    transfer = pending_transfer(case)
+    return {
+        "case": case,
+        "events": rows(CaseEvent, (CaseEvent.occurred_at.desc(), CaseEvent.id.desc())),
+        "open_tasks": rows(HumanTask, (HumanTask.id,), HumanTask.completed_at.is_(None)),
+        "referrals": rows(Referral, (Referral.sent_at.desc(), Referral.id.desc())),
+        "assistances": rows(Assistance, (Assistance.given_on.desc(), Assistance.id.desc())),
+        "follow_ups": rows(FollowUp, (FollowUp.done_on.desc(), FollowUp.id.desc())),
+        "notes": rows(CaseNote, (CaseNote.created_at.desc(), CaseNote.id.desc())),
+        "attachments": rows(Attachment, (Attachment.uploaded_at.desc(), Attachment.id.desc())),
+        "transfers": rows(CaseTransfer, (CaseTransfer.requested_at.desc(),)),
+        "pending_transfer": transfer,
+        "can_edit": can_edit,
+        "can_decide_transfer": transfer is not None and policy.can_decide_transfer(user, transfer),
+        "offices": db.session.scalars(db.select(Office).where(Office.is_active, Office.id != case.office_id)
+                                      .order_by(Office.name)).all() if can_edit and transfer is None else [],
+    }

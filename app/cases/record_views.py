@@ -1,0 +1,143 @@
+"""Case file actions outside the workflow: notes, documents, referral updates, person data, transfers."""
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth import policy
+from ..core import clock
+from ..core.errors import DomainError
+from ..extensions import db
+from ..formschema import compile_form, load_form
+from ..formschema.loader import load_ui, read_forms_dir
+from ..reference.services import option_choices
+from . import records, transfers
+from .models import Attachment, Case, Referral
+from .persons import apply_person_data
+from .services import record_event
+from .views import bp
+
+
+def _editable_case(case_id) -> Case:
+    case = db.get_or_404(Case, case_id)
+    policy.require(policy.can_edit_case(current_user, case))
+    return case
+
+
+def _back(case, message=None, category="success"):
+    if message:
+        flash(message, category)
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def _commit_or_explain(case, action, success):
+    """Run one service; commit and confirm, or roll back and explain (nothing saved)."""
+    try:
+        action()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _back(case, exc.message + " " + _("No se guardó nada."), "danger")
+    return _back(case, success)
+
+
+@bp.route("/<int:case_id>/notas", methods=["POST"])
+def add_note(case_id):
+    case = _editable_case(case_id)
+    return _commit_or_explain(case, lambda: records.add_note(case, current_user, request.form.get("texto"),
+                                                             clock.now()), _("Nota añadida."))
+
+
+@bp.route("/<int:case_id>/documentos", methods=["POST"])
+def upload(case_id):
+    case = _editable_case(case_id)
+    upload = request.files.get("archivo")
+    if upload is None:
+        return _back(case, _("Elija un archivo. No se guardó nada."), "danger")
+    return _commit_or_explain(case, lambda: records.store_attachment(
+        case, current_user, upload, request.form.get("descripcion"), clock.now(), _uploads_dir(),
+        current_app.config["MAX_ATTACHMENT_BYTES"]), _("Documento guardado."))
+
+
+@bp.route("/<int:case_id>/documentos/<int:attachment_id>")
+def download(case_id, attachment_id):
+    case = db.get_or_404(Case, case_id)
+    policy.require(policy.can_view_case(current_user, case))
+    attachment = db.get_or_404(Attachment, attachment_id)
+    if attachment.case_id != case.id:
+        return render_template("errors/error.html", code=404, message=_("El documento no existe.")), 404
+    return send_file(records.attachment_path(_uploads_dir(), attachment), mimetype=attachment.content_type,
+                     as_attachment=True, download_name=attachment.filename, max_age=0)
+
+
+@bp.route("/<int:case_id>/remisiones/<int:referral_id>", methods=["POST"])
+def update_referral(case_id, referral_id):
+    case = _editable_case(case_id)
+    referral = db.get_or_404(Referral, referral_id)
+    return _commit_or_explain(case, lambda: records.update_referral(
+        case, referral, current_user, request.form.get("estado"), request.form.get("texto"), clock.now()),
+        _("Remisión actualizada."))
+
+
+@bp.route("/<int:case_id>/persona", methods=["GET", "POST"])
+def edit_person(case_id):
+    case = _editable_case(case_id)
+    compiled = _person_form()
+    if request.method == "GET":
+        return _person_page(case, compiled, compiled.build(option_choices, data=_person_values(case.person)))
+    form = compiled.build(option_choices, formdata=request.form)
+    if compiled.validate(form):
+        try:
+            warnings = apply_person_data(case.person, compiled.to_json(form), case.office.country)
+            record_event(case.id, "person_edited", _("Datos de la persona modificados"), current_user.id,
+                         clock.now(), details=compiled.labelled(form))
+            db.session.commit()
+            for warning in warnings:
+                flash(warning, "warning")
+            return _back(case, _("Datos de la persona guardados."))
+        except DomainError as exc:
+            db.session.rollback()
+            for name, message in exc.field_errors.items():
+                if hasattr(form, name):
+                    getattr(form, name).errors = [*getattr(form, name).errors, message]
+            flash(exc.message, "danger")
+    return _person_page(case, compiled, form, status=422)
+
+
+@bp.route("/<int:case_id>/traslado", methods=["POST"])
+def request_transfer(case_id):
+    case = _editable_case(case_id)
+    office_id = request.form.get("oficina", type=int)
+    return _commit_or_explain(case, lambda: transfers.request_transfer(
+        case, current_user, office_id, request.form.get("motivo"), clock.now()),
+        _("Traslado solicitado. La oficina de destino debe aceptarlo."))
+
+
+def _uploads_dir():
+    return current_app.config.get("UPLOADS_DIR") or f"{current_app.instance_path}/uploads"
+
+
+def _person_form():
+    forms = read_forms_dir(current_app.config["FORMS_DIR"])
+    return compile_form("persona.json", load_form("persona.json", forms["persona.json"]),
+                        load_ui("persona_ui.json", forms.get("persona_ui.json")))
+
+
+def _person_page(case, compiled, form, status=200):
+    return render_template("cases/person_form.html", case=case, compiled=compiled, form=form), status
+
+
+def _person_values(person) -> dict:
+    phones = [p.number for p in person.phones]
+    return {
+        "nombres": person.given_names, "primer_apellido": person.first_surname,
+        "segundo_apellido": person.second_surname, "sexo": person.sex, "identidad_genero": person.gender_identity,
+        "fecha_nacimiento": person.birth_date.isoformat() if person.birth_date else None,
+        "fecha_estimada": person.birth_date_estimated, "edad_estimada": person.estimated_age,
+        "nacionalidad": person.nationality, "dni": person.dni_display, "pasaporte": person.passport_number,
+        "departamento_origen": person.origin_department_code, "municipio_origen": person.origin_municipality_code,
+        "pais_ubicacion": person.current_country, "ciudad_ubicacion": person.current_city,
+        "direccion_extranjero": person.address_abroad, "telefono": phones[0] if phones else None,
+        "telefono_alterno": phones[1] if len(phones) > 1 else None, "contacto_familiar": person.family_contact_name,
+        "parentesco_contacto": person.family_contact_relationship, "telefono_contacto": person.family_contact_phone,
+        "vulnerabilidades": [m.code for m in person.vulnerability_markers],
+    }

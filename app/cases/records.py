@@ -1,0 +1,108 @@
+"""What officers add to a case file outside the workflow steps: notes, documents, referral updates."""
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from flask_babel import gettext as _
+
+from ..core.errors import DomainError
+from ..extensions import db
+from .models import Attachment, CaseNote, Referral
+from .services import record_event
+
+MAX_NOTE_LENGTH = 5000
+# extension -> (content type, test on the first bytes)
+ALLOWED_TYPES = {
+    "pdf": ("application/pdf", lambda head: head.startswith(b"%PDF-")),
+    "png": ("image/png", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
+    "jpg": ("image/jpeg", lambda head: head.startswith(b"\xff\xd8\xff")),
+    "jpeg": ("image/jpeg", lambda head: head.startswith(b"\xff\xd8\xff")),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             lambda head: head.startswith(b"PK\x03\x04")),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             lambda head: head.startswith(b"PK\x03\x04")),
+    "odt": ("application/vnd.oasis.opendocument.text", lambda head: head.startswith(b"PK\x03\x04")),
+}
+REFERRAL_TRANSITIONS = {
+    "enviada": {"aceptada", "rechazada", "revocada"},
+    "aceptada": {"atendida", "revocada"},
+}
+
+
+def add_note(case, user, text, now) -> CaseNote:
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(_("La nota está vacía."), {"texto": _("Escriba la nota.")})
+    if len(text) > MAX_NOTE_LENGTH:
+        raise DomainError(_("La nota supera %(n)d caracteres.", n=MAX_NOTE_LENGTH))
+    note = CaseNote(case_id=case.id, text=text, author_id=user.id, created_at=now)
+    db.session.add(note)
+    record_event(case.id, "note_added", _("Nota añadida"), user.id, now)
+    return note
+
+
+def store_attachment(case, user, upload, description, now, uploads_dir, max_bytes) -> Attachment:
+    """Save an uploaded file under uploads_dir by its SHA-256, refusing big files and other types."""
+    filename = Path(upload.filename or "").name.strip()
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if not filename:
+        raise DomainError(_("Elija un archivo."), {"archivo": _("Elija un archivo.")})
+    if extension not in ALLOWED_TYPES:
+        raise DomainError(_("Tipo de archivo no permitido. Se aceptan: %(t)s.", t=", ".join(sorted(ALLOWED_TYPES))))
+    data = upload.stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise DomainError(_("El archivo supera el límite de %(mb)d MB.", mb=max_bytes // (1024 * 1024)))
+    if not data:
+        raise DomainError(_("El archivo está vacío."))
+    content_type, looks_right = ALLOWED_TYPES[extension]
+    if not looks_right(data[:16]):
+        raise DomainError(_("El contenido del archivo no corresponde a su extensión .%(e)s.", e=extension))
+    digest = hashlib.sha256(data).hexdigest()
+    _write_once(Path(uploads_dir) / digest[:2] / digest, data)
+    attachment = Attachment(case_id=case.id, sha256=digest, filename=filename[:200], content_type=content_type,
+                            size=len(data), description=(description or "").strip()[:300] or None,
+                            uploaded_by_id=user.id, uploaded_at=now)
+    db.session.add(attachment)
+    record_event(case.id, "document_added", _("Documento añadido: %(f)s", f=filename[:150]), user.id, now)
+    return attachment
+
+
+def attachment_path(uploads_dir, attachment) -> Path:
+    return Path(uploads_dir) / attachment.sha256[:2] / attachment.sha256
+
+
+def _write_once(path: Path, data: bytes):
+    """Content-addressed: an existing file with this hash already holds these bytes."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, temporary = tempfile.mkstemp(dir=path.parent)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+
+
+def update_referral(case, referral: Referral, user, status, text, now) -> Referral:
+    """Move a referral on: aceptada, rechazada (reason), atendida (outcome) or revocada (reason)."""
+    if referral.case_id != case.id:
+        raise DomainError(_("La remisión no pertenece a este caso."))
+    if status not in REFERRAL_TRANSITIONS.get(referral.status, set()):
+        raise DomainError(_("Una remisión %(a)s no puede pasar a «%(b)s».", a=referral.status_label.lower(), b=status))
+    text = (text or "").strip()
+    if status in ("rechazada", "atendida", "revocada") and not text:
+        raise DomainError(_("Indique el motivo o el resultado."), {"texto": _("Obligatorio.")})
+    referral.status = status
+    if status == "rechazada":
+        referral.rejection_reason = text
+    elif status in ("atendida", "aceptada"):
+        referral.outcome = text or referral.outcome
+    else:
+        referral.outcome = _("Revocada: %(t)s", t=text)
+    if status in ("aceptada", "rechazada"):
+        referral.response_at = now.date()
+    record_event(case.id, "referral_updated",
+                 _("Remisión a %(i)s: %(s)s", i=referral.institution.short_name, s=referral.status_label),
+                 user.id, now, details=[[_("Detalle"), text]] if text else [])
+    return referral
