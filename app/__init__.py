@@ -12,19 +12,20 @@ def create_app(config=None):
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     load_config(app, config)
 
-    from .core import database, web
+    from .core import crypto, database, web
     from .extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
     database.init_app(app)
+    crypto.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "es")
     login_manager.init_app(app)
 
-    from . import auth, cases, reference, tasks, workflow
+    from . import audit, auth, cases, reference, tasks, workflow
 
-    for package in (reference, auth, workflow, cases, tasks):
+    for package in (reference, auth, workflow, cases, tasks, audit):
         package.init_app(app)
     web.init_app(app)
 

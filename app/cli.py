@@ -81,3 +81,32 @@ def serve_command(host, port):
         run_simple(host, port, app, threaded=True)
     finally:
         scheduler.shutdown(wait=False)
+
+
+@siproc.group("audit")
+def audit_group():
+    """The audit trail: seal pending rows, verify the hash chain."""
+
+
+@audit_group.command("seal")
+def audit_seal_command():
+    """Chain every audit row not yet sealed."""
+    from .audit.services import seal_pending
+
+    total = 0
+    while (sealed := seal_pending()) > 0:
+        total += sealed
+    click.echo(f"sealed {total} audit rows")
+
+
+@audit_group.command("verify")
+def audit_verify_command():
+    """Check the whole chain; exits with status 1 when a row was edited, deleted or inserted."""
+    from .audit.services import verify_chain
+
+    report = verify_chain()
+    click.echo(f"checked {report.checked} sealed rows; {report.unsealed} not yet sealed")
+    for problem in report.problems:
+        click.echo(f"  {problem}", err=True)
+    if not report.ok:
+        raise SystemExit(1)

@@ -11,6 +11,7 @@ from app.core import clock
 from app.extensions import db
 
 PASSWORD = "clave-de-prueba-segura"
+TEST_KEY = "1Zq9m8Yl5Jr2wTn3vKd7pXs4uGh6bFc0aEi8oRy2tQk="  # a Fernet key used only by tests
 USERS = [
     ("oficial.tap", "oficial", "TAP"),
     ("oficial2.tap", "oficial", "TAP"),
@@ -38,6 +39,7 @@ def make_app(db_path, instance_path, **extra):
         "INSTANCE_PATH": str(instance_path),
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "siproc.test",
+        "ENCRYPTION_KEYS": [TEST_KEY],
     }
     config.update(extra)
     app = create_app(config)

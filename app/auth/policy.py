@@ -6,6 +6,7 @@ one record and are called by the views through `require`.
 from flask import abort, request
 from flask_login import current_user
 
+from ..audit.views import ENDPOINT_RULES as audit_rules
 from ..reference.views import ENDPOINT_RULES as catalog_rules
 from . import roles
 
@@ -39,6 +40,7 @@ ENDPOINT_RULES = {
     "transfers.decide": AUTHENTICATED,
 }
 ENDPOINT_RULES.update(catalog_rules)
+ENDPOINT_RULES.update(audit_rules)
 
 
 def rule_for(endpoint):

@@ -4,9 +4,10 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..core import clock
+from ..core import clock, crypto
+from ..core.crypto import EncryptedText
 from ..extensions import db
 
 SEXES = {"F": _l("Mujer"), "M": _l("Hombre"), "X": _l("No especificado")}
@@ -52,13 +53,15 @@ class Person(db.Model):
     birth_date_estimated: Mapped[bool] = mapped_column(default=False)
     estimated_age: Mapped[int | None]
     nationality: Mapped[str] = mapped_column(String(2), default="HN")
-    dni: Mapped[str | None] = mapped_column(String(13), unique=True)
-    passport_number: Mapped[str | None] = mapped_column(String(12), index=True)
+    dni: Mapped[str | None] = mapped_column(EncryptedText)
+    dni_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # keyed hash: one person per DNI
+    passport_number: Mapped[str | None] = mapped_column(EncryptedText)
+    passport_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     origin_department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"), index=True)
     origin_municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipalities.code"), index=True)
     current_country: Mapped[str | None] = mapped_column(String(2))
     current_city: Mapped[str | None] = mapped_column(String(120))
-    address_abroad: Mapped[str | None] = mapped_column(Text)
+    address_abroad: Mapped[str | None] = mapped_column(EncryptedText)
     family_contact_name: Mapped[str | None] = mapped_column(String(200))
     family_contact_relationship: Mapped[str | None] = mapped_column(String(60))
     family_contact_phone: Mapped[str | None] = mapped_column(String(40))
@@ -67,11 +70,22 @@ class Person(db.Model):
     second_surname_key: Mapped[str] = mapped_column(String(80), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    anonymised_at: Mapped[datetime | None]
 
     origin_municipality = relationship("Municipality", lazy="joined")
     origin_department = relationship("Department", lazy="joined")
     phones = relationship("PersonPhone", lazy="selectin", cascade="all, delete-orphan", order_by="PersonPhone.id")
     vulnerability_markers = relationship("VulnerabilityMarker", secondary=person_vulnerabilities, lazy="selectin")
+
+    @validates("dni")
+    def _hash_dni(self, _key, value):
+        self.dni_hash = crypto.search_hash(value)
+        return value
+
+    @validates("passport_number")
+    def _hash_passport(self, _key, value):
+        self.passport_hash = crypto.search_hash(value)
+        return value
 
     @property
     def full_name(self) -> str:
@@ -123,7 +137,7 @@ class Case(db.Model):
     legal_area_code: Mapped[str | None] = mapped_column(ForeignKey("legal_areas.code"))
     status: Mapped[str] = mapped_column(String(20), default="registrado", index=True)
     risk_level: Mapped[str | None] = mapped_column(String(10))
-    summary: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(EncryptedText)
     needs_json: Mapped[str] = mapped_column(Text, default="[]")
     event_country: Mapped[str | None] = mapped_column(String(2))
     event_state: Mapped[str | None] = mapped_column(String(10))  # ISO 3166-2, e.g. MX-CHP
@@ -132,13 +146,18 @@ class Case(db.Model):
     consent_given_by: Mapped[str | None] = mapped_column(String(200))
     consent_given_at: Mapped[datetime | None]
     consent_scope: Mapped[str | None] = mapped_column(Text)
+    consent_override_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    consent_override_at: Mapped[datetime | None]
+    consent_override_reason: Mapped[str | None] = mapped_column(Text)
+    age_at_opening: Mapped[int | None]  # kept after anonymisation, for statistics by age band
     opened_at: Mapped[datetime] = mapped_column(default=clock.now)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assigned_officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closure_reason: Mapped[str | None] = mapped_column(String(40))
-    closure_summary: Mapped[str | None] = mapped_column(Text)
+    closure_summary: Mapped[str | None] = mapped_column(EncryptedText)
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    anonymised_at: Mapped[datetime | None]
 
     person = relationship(Person, lazy="joined")
     office = relationship("Office", lazy="joined")
@@ -188,7 +207,7 @@ class CaseEvent(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     occurred_at: Mapped[datetime] = mapped_column(default=clock.now)
-    details_json: Mapped[str] = mapped_column(Text, default="[]")
+    details_json: Mapped[str] = mapped_column(EncryptedText, default="[]")
 
     actor = relationship("User", lazy="joined")
 
@@ -244,12 +263,12 @@ class Referral(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     institution_code: Mapped[str] = mapped_column(ForeignKey("institutions.code"), index=True)
-    service_requested: Mapped[str] = mapped_column(Text)
+    service_requested: Mapped[str] = mapped_column(EncryptedText)
     sent_at: Mapped[date]
     status: Mapped[str] = mapped_column(String(12), default="enviada", index=True)
-    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    rejection_reason: Mapped[str | None] = mapped_column(EncryptedText)
     response_at: Mapped[date | None]
-    outcome: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(EncryptedText)
     contact: Mapped[str | None] = mapped_column(String(200))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
@@ -278,7 +297,7 @@ class Assistance(db.Model):
     amount_minor: Mapped[int | None]  # in cents of the currency; every currency used has 2 decimals
     currency: Mapped[str | None] = mapped_column(String(3))
     funding_source: Mapped[str | None] = mapped_column(String(30), index=True)
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(EncryptedText)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
@@ -298,7 +317,7 @@ class FollowUp(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     done_on: Mapped[date]
     method: Mapped[str] = mapped_column(String(30))
-    outcome: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(EncryptedText)
     next_on: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
@@ -313,7 +332,7 @@ class CaseNote(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
@@ -334,6 +353,7 @@ class Attachment(db.Model):
     description: Mapped[str | None] = mapped_column(String(300))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(default=clock.now)
+    deleted_at: Mapped[datetime | None]  # the file was removed (retention); the row stays for the record
 
     uploaded_by = relationship("User", lazy="joined")
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from rapidfuzz import fuzz
 from sqlalchemy import or_
 
-from ..core import clock
+from ..core import clock, crypto
 from ..core.errors import DomainError
 from ..core.text import normalize
 from ..extensions import db
@@ -54,7 +54,7 @@ def person_for_intake(data: dict, decision: str | None, region: str | None) -> P
     dni = parse_dni(data.get("dni"), _municipality_exists)
     warnings = dni.warnings if dni else []
     if dni:
-        existing = db.session.scalar(db.select(Person).where(Person.dni == dni.digits))
+        existing = db.session.scalar(db.select(Person).where(Person.dni_hash == crypto.search_hash(dni.digits)))
         if existing is not None:
             return PersonResult(existing, False, "dni", warnings)
     if decision and decision != "nueva":
@@ -122,7 +122,7 @@ def apply_person_data(person: Person, data: dict, region: str | None) -> list[st
         dni = parse_dni(data.get("dni"), _municipality_exists)
         new_dni = dni.digits if dni else None
         if new_dni and new_dni != person.dni:
-            other = db.session.scalar(db.select(Person).where(Person.dni == new_dni))
+            other = db.session.scalar(db.select(Person).where(Person.dni_hash == crypto.search_hash(new_dni)))
             if other is not None and other is not person:
                 message = _("Ya existe otra persona con el DNI %(dni)s.", dni=format_dni(new_dni))
                 raise DomainError(message, {"dni": message})

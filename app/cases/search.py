@@ -3,6 +3,7 @@ import re
 
 from sqlalchemy import and_, or_
 
+from ..core import crypto
 from ..core.text import normalize
 from ..extensions import db
 from .identity import phone_search_digits
@@ -35,9 +36,9 @@ def _condition(query):
         prefix, year, serial = number.groups()
         options.append(Case.number == f"{prefix.upper()}-{year}-{int(serial):05d}")
     if _DNI.match(query):
-        options.append(Person.dni == query.replace("-", ""))
+        options.append(Person.dni_hash == crypto.search_hash(query.replace("-", "")))
     if _PASSPORT.match(query) and any(ch.isdigit() for ch in query):
-        options.append(Person.passport_number == query.upper())
+        options.append(Person.passport_hash == crypto.search_hash(query.upper()))
     digits = phone_search_digits(query)
     if digits:
         phones = db.select(PersonPhone.person_id).where(PersonPhone.digits.like(f"%{digits}"))

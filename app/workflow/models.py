@@ -5,6 +5,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core import clock
+from ..core.crypto import EncryptedText
 from ..extensions import db
 
 
@@ -51,7 +52,7 @@ class WorkflowInstance(db.Model):
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20), default="running", index=True)
-    state_json: Mapped[str] = mapped_column(Text, default="")
+    state_json: Mapped[str] = mapped_column(EncryptedText, default="")  # holds form data: encrypted
     serializer_version: Mapped[str] = mapped_column(String(10))
     lock_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
