@@ -1,5 +1,5 @@
 """Administrator page: the audit trail filtered by user, case, action and date; chain verification."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -58,7 +58,7 @@ def _filters(args):
         if args.get(key):
             try:
                 day = date.fromisoformat(args[key])
-                filters[name] = datetime.combine(day + timedelta(days=shift), datetime.min.time(), timezone.utc)
+                filters[name] = datetime.combine(day + timedelta(days=shift), datetime.min.time(), UTC)
             except ValueError:
                 problems.append(_("Fecha no válida: %(d)s", d=args[key]))
     return filters, problems
