@@ -35,6 +35,7 @@ $(VENDOR)/.installed: node_modules/.package-lock.json
 db: install
 	$(FLASK) db upgrade
 	$(FLASK) siproc load-reference
+	$(FLASK) siproc keys rotate --plaintext-only
 	$(FLASK) siproc deploy
 
 demo: db

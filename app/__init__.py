@@ -11,6 +11,11 @@ def create_app(config=None):
     instance_path = (config or {}).get("INSTANCE_PATH") or PROJECT_ROOT / "instance"
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     load_config(app, config)
+    if app.config["TRUSTED_PROXIES"]:  # behind N reverse proxies: the client's address, for the login lockout
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from .core import crypto, database, web
     from .extensions import babel, csrf, db, login_manager, migrate

@@ -9,6 +9,13 @@ def register_cli(app):
     app.cli.add_command(siproc)
 
 
+def _seal():
+    from .audit.services import seal_pending
+
+    while seal_pending() > 0:
+        pass
+
+
 @click.group()
 def siproc():
     """SIPROC administration commands."""
@@ -38,6 +45,7 @@ def deploy_command():
             click.echo(f"  {filename}{' [' + element + ']' if element else ''}: {message}", err=True)
         raise click.ClickException("diagramas rechazados; no se desplegó nada") from exc
     db.session.commit()
+    _seal()
     for result in results:
         state = "new version" if result.created else "unchanged"
         click.echo(f"Process {result.process_key}: v{result.version} ({state})")
@@ -52,6 +60,7 @@ def demo_command():
         raise click.ClickException("DEMO_DATA_ALLOWED is off in this installation")
     credentials = load_demo(current_app)
     db.session.commit()
+    _seal()
     click.echo("\nDemo users (fictitious data; passwords are kept in instance/demo_credentials.txt):")
     for username, password, role, office in credentials:
         click.echo(f"  {username:<14} {password:<22} {role:<22} {office}")
@@ -77,6 +86,10 @@ def serve_command(host, port):
     app = current_app._get_current_object()
     scheduler = start_scheduler(app)
     click.echo(f"SIPROC en http://{host}:{port}  (planificador cada {app.config['SCHEDULER_INTERVAL_SECONDS']} s)")
+    if app.config["SESSION_COOKIE_SECURE"] and host not in ("127.0.0.1", "localhost", "::1"):
+        # Browsers keep Secure cookies over plain http only for 127.0.0.1/localhost: elsewhere, serve behind HTTPS.
+        click.echo("AVISO: las cookies de sesión son Secure; desde otra máquina, acceda por HTTPS (proxy inverso) "
+                   "o no podrá iniciar sesión.", err=True)
     try:
         run_simple(host, port, app, threaded=True)
     finally:
@@ -110,3 +123,34 @@ def audit_verify_command():
         click.echo(f"  {problem}", err=True)
     if not report.ok:
         raise SystemExit(1)
+
+
+@siproc.group("keys")
+def keys_group():
+    """Encryption keys of the sensitive fields."""
+
+
+@keys_group.command("generate")
+def keys_generate_command():
+    """Print a new key; put it FIRST in ENCRYPTION_KEYS (keep the old ones after it), then run `rotate`."""
+    from .core.crypto import generate_key
+
+    click.echo(generate_key())
+
+
+@keys_group.command("rotate")
+@click.option("--plaintext-only", is_flag=True, help="Only encrypt values still stored in plaintext.")
+def keys_rotate_command(plaintext_only):
+    """Re-encrypt every sensitive field under the first key and recompute the search hashes."""
+    from .audit.services import record, seal_pending
+    from .core.keys import rotate_all
+
+    changed = rotate_all(plaintext_only=plaintext_only)
+    if any(changed.values()):
+        record("keys_rotated", details={k: v for k, v in changed.items() if v})
+    db.session.commit()
+    seal_pending()
+    for column, count in changed.items():
+        if count:
+            click.echo(f"  {column}: {count}")
+    click.echo("keys: done" + (" (plaintext only)" if plaintext_only else ""))

@@ -21,8 +21,22 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False  # set True behind HTTPS (production)
+    # Secure cookies: browsers send them only over HTTPS, and also to http://127.0.0.1 and http://localhost
+    # (Chromium keeps them there), so `make run` works with the production value.
+    SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_IDLE_MINUTES = 30  # an idle session is closed; the next request goes to the login page
+    LOGIN_MAX_FAILURES_PER_USER = 5  # failed attempts for one username within the window lock it
+    LOGIN_MAX_FAILURES_PER_IP = 20  # failed attempts from one IP address within the window throttle it
+    LOGIN_WINDOW_MINUTES = 15
+    LOGIN_LOCKOUT_MINUTES = 15
+    LOGIN_CODE_MINUTES = 5  # time to type the second-factor code after the password
+    TOTP_REQUIRED_FOR_CENTRAL = False  # analysts, process managers and administrators must use a second factor
+    # Reverse proxies in front of SIPROC whose X-Forwarded-For/-Proto/-Host are trusted. 0: none, the peer's
+    # address is the client's. Behind one HTTPS proxy set 1, or every login would share the proxy's address.
+    TRUSTED_PROXIES = 0
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     SCHEDULER_ENABLED = False  # `flask siproc serve` turns it on for single-machine set-ups
     SCHEDULER_INTERVAL_SECONDS = 30
@@ -31,6 +45,9 @@ class Defaults:
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # the attachment limit plus the form around it
     UPLOADS_DIR = None  # default: instance/uploads
     DEMO_DATA_ALLOWED = True
+    RETENTION_YEARS_AFTER_CLOSURE = 10  # None disables anonymisation of closed cases
+    RETENTION_AUTOMATIC = True  # the scheduler applies it daily
+    ENCRYPTION_KEYS = None  # list of Fernet keys, first encrypts; default: generated into instance/encryption_keys
 
 
 def load_config(app, overrides=None):

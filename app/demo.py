@@ -1,9 +1,9 @@
 """Fictitious demo data: one user per role and a handful of cases at different steps."""
 import os
-import secrets
 from pathlib import Path
 
 from .auth.models import User
+from .auth.password_policy import generate_password
 from .auth.services import create_user
 from .cases.models import Case
 from .extensions import db
@@ -100,8 +100,9 @@ def _passwords(path: Path) -> dict[str, str]:
     known = {}
     if path.exists():
         known = dict(line.split(" ", 1) for line in path.read_text().splitlines() if " " in line)
-    for username, *_rest in DEMO_USERS:
-        known.setdefault(username, "demo-" + secrets.token_urlsafe(12))
+    for username, name, *_rest in DEMO_USERS:
+        if username not in known:
+            known[username] = generate_password(username, name)  # always meets the password policy
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

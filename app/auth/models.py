@@ -1,11 +1,14 @@
-"""Users of SIPROC: each belongs to one office and has one role."""
+"""Users of SIPROC: each belongs to one office and has one role. Login attempts feed the lockout."""
+import hashlib
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core import clock
+from ..core.crypto import EncryptedText
 from ..extensions import db
 from . import roles
 
@@ -23,6 +26,11 @@ class User(UserMixin, db.Model):
     is_active_user: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None] = mapped_column(default=clock.now)
+    # Set when an administrator chose the password (creation, reset): the user must replace it first.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    totp_last_used_step: Mapped[int | None]  # the last accepted 30-second step: a code is never accepted twice
 
     office = relationship("Office", lazy="joined")
 
@@ -37,8 +45,41 @@ class User(UserMixin, db.Model):
         return bool(role and role.is_central) or (self.office is not None and self.office.is_central)
 
     @property
+    def has_central_role(self) -> bool:
+        role = roles.ROLES.get(self.role)
+        return bool(role and role.is_central)
+
+    @property
     def role_label(self) -> str:
         return roles.label(self.role)
 
+    @property
+    def totp_enabled(self) -> bool:
+        return self.totp_secret is not None
+
+    @property
+    def session_token(self) -> str:
+        """Changes with the password hash: a new password ends every session opened with the old one."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self):
+        return f"{self.id}:{self.session_token}"
+
     def __repr__(self):
         return f"<User {self.username} {self.role}@{self.office_id}>"
+
+
+class LoginAttempt(db.Model):
+    """One password or second-factor check: counted per username and per IP address for the lockout."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_time", "username", "attempted_at"),
+        Index("ix_login_attempts_ip_time", "ip_address", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))  # as typed (normalized), known or not
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(default=clock.now)
+    success: Mapped[bool] = mapped_column(default=False)

@@ -7,8 +7,12 @@ from flask import abort, request
 from flask_login import current_user
 
 from ..audit.views import ENDPOINT_RULES as audit_rules
+from ..cases.retention_views import ENDPOINT_RULES as retention_rules
 from ..reference.views import ENDPOINT_RULES as catalog_rules
 from . import roles
+from .account_views import ENDPOINT_RULES as account_rules
+from .admin_views import ENDPOINT_RULES as user_admin_rules
+from .views import ENDPOINT_RULES as login_rules
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
@@ -36,11 +40,16 @@ ENDPOINT_RULES = {
     "cases.update_referral": AUTHENTICATED,
     "cases.edit_person": AUTHENTICATED,
     "cases.request_transfer": AUTHENTICATED,
+    "cases.override_consent": AUTHENTICATED,
     "transfers.index": AUTHENTICATED,
     "transfers.decide": AUTHENTICATED,
 }
 ENDPOINT_RULES.update(catalog_rules)
 ENDPOINT_RULES.update(audit_rules)
+ENDPOINT_RULES.update(login_rules)
+ENDPOINT_RULES.update(account_rules)
+ENDPOINT_RULES.update(user_admin_rules)
+ENDPOINT_RULES.update(retention_rules)
 
 
 def rule_for(endpoint):
@@ -90,6 +99,11 @@ def can_view_case(user, case) -> bool:
 def can_edit_case(user, case) -> bool:
     """Officers and supervisors of the case's office add notes, documents, referral updates, person data."""
     return user.role in (roles.OFICIAL.code, roles.SUPERVISOR.code) and user.office_id == case.office_id
+
+
+def can_override_consent(user, case) -> bool:
+    """Only a supervisor of the case's office may authorise referrals without consent."""
+    return user.role == roles.SUPERVISOR.code and user.office_id == case.office_id
 
 
 def can_request_transfer(user, case) -> bool:

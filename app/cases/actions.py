@@ -57,8 +57,9 @@ def send_referral(ctx: ActionContext, data: dict) -> dict:
     if data.get("consentimiento"):
         if not case.consent_to_share:
             record_consent(case, data.get("consentimiento_otorgado_por") or _("La persona"), ctx.now)
-    elif not case.consent_to_share:
-        message = _("Sin el consentimiento de la persona no se puede remitir el caso.")
+    elif not (case.consent_to_share or case.consent_override_at):
+        message = _("Sin el consentimiento de la persona no se puede remitir el caso (salvo autorización "
+                    "motivada de un supervisor).")
         raise DomainError(message, {"consentimiento": message})
     referral = Referral(case_id=case.id, institution_code=institution.code,
                         service_requested=data["servicio_solicitado"],

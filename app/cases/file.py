@@ -25,6 +25,7 @@ def case_file(case, user) -> dict:
         "transfers": rows(CaseTransfer, (CaseTransfer.requested_at.desc(),)),
         "pending_transfer": transfer,
         "can_edit": can_edit,
+        "can_override_consent": policy.can_override_consent(user, case),
         "can_decide_transfer": transfer is not None and policy.can_decide_transfer(user, transfer),
         "offices": db.session.scalars(db.select(Office).where(Office.is_active, Office.id != case.office_id)
                                       .order_by(Office.name)).all() if can_edit and transfer is None else [],

@@ -3,6 +3,7 @@ from flask import current_app, flash, redirect, render_template, request, send_f
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..audit import services as audit
 from ..auth import policy
 from ..core import clock
 from ..core.errors import DomainError
@@ -63,8 +64,10 @@ def download(case_id, attachment_id):
     case = db.get_or_404(Case, case_id)
     policy.require(policy.can_view_case(current_user, case))
     attachment = db.get_or_404(Attachment, attachment_id)
-    if attachment.case_id != case.id:
+    if attachment.case_id != case.id or attachment.deleted_at is not None:
         return render_template("errors/error.html", code=404, message=_("El documento no existe.")), 404
+    audit.record("document_downloaded", case_id=case.id, object_type="attachment", object_id=attachment.id)
+    db.session.commit()
     return send_file(records.attachment_path(_uploads_dir(), attachment), mimetype=attachment.content_type,
                      as_attachment=True, download_name=attachment.filename, max_age=0)
 
@@ -76,6 +79,15 @@ def update_referral(case_id, referral_id):
     return _commit_or_explain(case, lambda: records.update_referral(
         case, referral, current_user, request.form.get("estado"), request.form.get("texto"), clock.now()),
         _("Remisión actualizada."))
+
+
+@bp.route("/<int:case_id>/consentimiento", methods=["POST"])
+def override_consent(case_id):
+    case = db.get_or_404(Case, case_id)
+    policy.require(policy.can_override_consent(current_user, case))
+    return _commit_or_explain(case, lambda: records.override_consent(
+        case, current_user, request.form.get("motivo"), clock.now()),
+        _("Autorización registrada: se podrán enviar remisiones sin consentimiento."))
 
 
 @bp.route("/<int:case_id>/persona", methods=["GET", "POST"])

@@ -106,3 +106,18 @@ def update_referral(case, referral: Referral, user, status, text, now) -> Referr
                  _("Remisión a %(i)s: %(s)s", i=referral.institution.short_name, s=referral.status_label),
                  user.id, now, details=[[_("Detalle"), text]] if text else [])
     return referral
+
+
+def override_consent(case, user, reason, now):
+    """A supervisor authorises referrals without the person's consent, with a reason (audited)."""
+    if case.consent_to_share:
+        raise DomainError(_("El caso ya tiene el consentimiento de la persona."))
+    if case.consent_override_at is not None:
+        raise DomainError(_("Ya existe una autorización sin consentimiento."))
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise DomainError(_("Explique el motivo de la autorización (al menos 10 caracteres)."),
+                          {"motivo": _("Explique el motivo.")})
+    case.consent_override_by_id, case.consent_override_at, case.consent_override_reason = user.id, now, reason
+    record_event(case.id, "consent_override", _("Remisión autorizada sin consentimiento"), user.id, now,
+                 details=[[_("Motivo"), reason]])

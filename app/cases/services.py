@@ -3,6 +3,7 @@ import json
 
 from flask_babel import gettext as _
 
+from ..audit import services as audit
 from ..core.errors import DomainError
 from ..extensions import db
 from ..reference.models import CaseCategory, LegalArea, Office
@@ -55,12 +56,15 @@ def open_case(office: Office, person: Person, data: dict, user, now) -> Case:
         opened_by_id=user.id,
         assigned_officer_id=user.id,
         updated_at=now,
+        age_at_opening=person.age_on(now.date()),
     )
     if data.get("consentimiento_compartir"):
         record_consent(case, data.get("consentimiento_otorgado_por") or _("La persona"), now,
                        data.get("consentimiento_alcance"))
     db.session.add(case)
     db.session.flush()
+    audit.record("case_opened", case_id=case.id, object_type="case", object_id=case.id,
+                 details={"número": case.number, "categoría": case.category_code})
     return case
 
 
@@ -72,11 +76,23 @@ def record_consent(case: Case, given_by: str, now, scope: str | None = None):
     case.consent_scope = scope or _("Remisión a instituciones socias para la atención del caso")
 
 
+AUDITED_EVENTS = {
+    "task_completed": "task_completed", "note_added": "note_added", "document_added": "document_uploaded",
+    "referral_updated": "referral_updated", "person_edited": "person_edited",
+    "transfer_requested": "transfer_requested", "transfer_decided": "transfer_decided",
+    "consent_override": "consent_override",
+}
+
+
 def record_event(case_id, kind, title, actor_id, now, details=None, instance_id=None, human_task_id=None):
+    """A timeline entry of the case; changes are also written to the audit trail (title only, no data)."""
     event = CaseEvent(case_id=case_id, kind=kind, title=title[:200], actor_id=actor_id, occurred_at=now,
                       details_json=json.dumps(details or [], ensure_ascii=False, default=str),
                       instance_id=instance_id, human_task_id=human_task_id)
     db.session.add(event)
+    if kind in AUDITED_EVENTS:
+        audit.record(AUDITED_EVENTS[kind], case_id=case_id, object_type="human_task" if human_task_id else None,
+                     object_id=human_task_id, details={"evento": title[:200]})
     return event
 
 

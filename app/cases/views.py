@@ -3,6 +3,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..audit import services as audit
 from ..auth import policy
 from ..core.pagination import paginate
 from ..extensions import db
@@ -31,7 +32,10 @@ def search():
 def detail(case_id):
     case = db.get_or_404(Case, case_id)
     policy.require(policy.can_view_case(current_user, case))
-    return render_template("cases/detail.html", **case_file(case, current_user))
+    page = render_template("cases/detail.html", **case_file(case, current_user))
+    audit.record("case_viewed", case_id=case.id, object_type="case", object_id=case.id)
+    db.session.commit()
+    return page
 
 
 @bp.route("/nuevo", methods=["GET", "POST"])

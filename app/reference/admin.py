@@ -16,6 +16,7 @@ from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import UnboundField
 
+from ..audit import services as audit
 from ..core.errors import DomainError
 from ..core.pagination import Page, parse_page
 from ..core.text import normalize
@@ -284,15 +285,22 @@ def create_row(catalogue: Catalogue, values: dict):
     row = catalogue.model(**columns, **(catalogue.derived(key) if catalogue.derived else {}), is_active=True)
     db.session.add(row)
     _flush()
+    audit.record("catalog_changed", object_type=catalogue.model.__tablename__, object_id=key,
+                 details={"operación": "alta", **{k: str(v) for k, v in columns.items()}})
     return row
 
 
 def update_row(catalogue: Catalogue, row, values: dict):
     """Change the editable fields of a row; the key and the active flag are not among them."""
+    before = {name: str(getattr(row, name)) for name in catalogue.fields if name in values}
     for name in catalogue.fields:
         if name in values:
             setattr(row, name, values[name])
     _flush()
+    after = {name: str(getattr(row, name)) for name in before}
+    changed = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+    audit.record("catalog_changed", object_type=row.__tablename__, object_id=getattr(row, catalogue.key),
+                 details={"operación": "modificación", "cambios": changed})
     return row
 
 
@@ -300,6 +308,9 @@ def set_active(row, active: bool):
     """Deactivate (no longer offered in forms) or reactivate a row; records that use it keep it."""
     row.is_active = active
     db.session.flush()
+    key = getattr(row, "code", None) or getattr(row, "id", None)
+    audit.record("catalog_changed", object_type=row.__tablename__, object_id=key,
+                 details={"operación": "reactivación" if active else "desactivación"})
     return row
 
 

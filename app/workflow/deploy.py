@@ -4,6 +4,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..audit import services as audit
 from ..extensions import db
 from ..formschema import read_forms_dir
 from .engine import SERIALIZER_VERSION, DiagramError, get_engine
@@ -70,4 +71,7 @@ def _store(process, content_hash, forms, files, startable, comment) -> DeployRes
     )
     db.session.add(version)
     db.session.flush()
+    audit.record("diagram_published", object_type="process_version", object_id=version.id,
+                 details={"proceso": process.key, "versión": version.version, "hash": content_hash[:12],
+                          "comentario": comment or ""})
     return DeployResult(process.key, version.version, created=True)

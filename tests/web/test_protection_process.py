@@ -167,7 +167,7 @@ def test_referral_without_consent_is_refused(login):
     task = single_open_task(instance_id=instance.id)
     no_consent = {k: v for k, v in REMISION.items() if k != "consentimiento"}
     response = submit(officer, task, no_consent, expect=422)
-    assert "Sin el consentimiento de la persona no se puede remitir el caso." in response.get_data(as_text=True)
+    assert "Sin el consentimiento de la persona no se puede remitir el caso" in response.get_data(as_text=True)
 
 
 def test_returning_person_is_linked_by_dni(login):

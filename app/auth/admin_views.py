@@ -1,0 +1,167 @@
+"""Administrator pages for user accounts: list, create, change access, reset password or second factor."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..core.errors import DomainError
+from ..core.pagination import paginate
+from ..extensions import db
+from . import admin, roles
+from .forms import UserAccessForm, UserCreateForm, set_access_choices
+from .models import User
+
+bp = Blueprint("users", __name__, template_folder="templates", url_prefix="/admin/usuarios")
+
+PAGE_SIZE = 50
+LIST_ARGS = ("oficina", "rol", "estado")
+
+
+def is_admin(user) -> bool:
+    return user.role == roles.ADMIN.code
+
+
+# Merged into app/auth/policy.py's ENDPOINT_RULES: only administrators manage user accounts.
+ENDPOINT_RULES = {
+    "users.index": is_admin,
+    "users.new": is_admin,
+    "users.edit": is_admin,
+    "users.reset_password": is_admin,
+    "users.reset_totp": is_admin,
+}
+
+
+@bp.route("/")
+def index():
+    filters, problems = _filters(request.args)
+    page = paginate(admin.users_query(**filters), request.args.get("pagina"), PAGE_SIZE)
+    args = {name: request.args[name] for name in LIST_ARGS if request.args.get(name)}
+    return render_template("users/index.html", page=page, args=args, problems=problems, roles=roles.ROLES,
+                           offices=admin.all_offices()), (422 if problems else 200)
+
+
+@bp.route("/nuevo", methods=["GET", "POST"])
+def new():
+    form = _with_choices(UserCreateForm())
+    if not form.is_submitted():
+        return _form_page(form)
+    try:
+        if not form.validate():
+            raise DomainError(_("Revise los campos marcados. No se guardó nada."))
+        user, password = admin.create_account({**form.data, "office_id": _int(form.office_id.data)})
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(form, exc)
+    return _password_page(user, password, created=True)
+
+
+@bp.route("/<int:user_id>/editar", methods=["GET", "POST"])
+def edit(user_id):
+    user = _user(user_id)
+    form = _with_choices(UserAccessForm(data=_access_values(user)), user)
+    if not form.is_submitted():
+        return _form_page(form, user)
+    try:
+        if not form.validate():
+            raise DomainError(_("Revise los campos marcados. No se guardó nada."))
+        changed = admin.update_access(user, current_user._get_current_object(), form.role.data,
+                                      _int(form.office_id.data), form.active.data)
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(form, exc, user)
+    flash(_("Se guardaron los cambios de %(u)s: %(what)s.", u=user.username, what=", ".join(changed))
+          if changed else _("No había cambios que guardar."), "success" if changed else "info")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/<int:user_id>/restablecer-contrasena", methods=["POST"])
+def reset_password(user_id):
+    user = _user(user_id)
+    try:
+        password = admin.reset_password(user, current_user._get_current_object())
+        db.session.commit()
+    except DomainError as exc:
+        return _refused_action(user, exc)
+    return _password_page(user, password, created=False)
+
+
+@bp.route("/<int:user_id>/quitar-segundo-factor", methods=["POST"])
+def reset_totp(user_id):
+    user = _user(user_id)
+    try:
+        admin.remove_second_factor(user)
+        db.session.commit()
+    except DomainError as exc:
+        return _refused_action(user, exc)
+    flash(_("Se quitó el segundo factor de %(u)s: entrará solo con su contraseña y podrá activarlo de nuevo.",
+            u=user.username), "success")
+    return redirect(url_for(".edit", user_id=user.id))
+
+
+def _user(user_id) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, _("El usuario no existe."))
+    return user
+
+
+def _access_values(user) -> dict:
+    """The edit form's initial values (a submitted form takes its own)."""
+    return {"role": user.role, "office_id": str(user.office_id), "active": user.is_active_user}
+
+
+def _with_choices(form, user=None):
+    offices = admin.active_offices()
+    if user is not None and user.office not in offices:
+        offices = [user.office, *offices]  # a deactivated office stays shown for the users still in it
+    set_access_choices(form, [(code, role.label) for code, role in roles.ROLES.items()],
+                       [(str(o.id), f"{o.code} — {o.name}") for o in offices])
+    return form
+
+
+def _filters(args):
+    """Query filters from the URL; invalid values are reported and ignored, never a 500."""
+    filters, problems = {}, []
+    if args.get("oficina"):
+        office_id = _int(args["oficina"])
+        if office_id is None:
+            problems.append(_("Oficina no válida."))
+        filters["office_id"] = office_id if office_id is not None else -1
+    if args.get("rol"):
+        if args["rol"] in roles.ROLES:
+            filters["role"] = args["rol"]
+        else:
+            problems.append(_("Rol no válido."))
+    if args.get("estado"):
+        if args["estado"] in admin.STATES:
+            filters["active"] = admin.STATES[args["estado"]]
+        else:
+            problems.append(_("Estado no válido."))
+    return filters, problems
+
+
+def _int(value):
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
+
+
+def _refused(form, exc: DomainError, user=None):
+    db.session.rollback()
+    for name, message in exc.field_errors.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+    flash(exc.message, "danger")
+    return _form_page(form, user, status=422)
+
+
+def _refused_action(user, exc: DomainError):
+    db.session.rollback()
+    flash(exc.message, "danger")
+    return redirect(url_for(".edit", user_id=user.id))
+
+
+def _form_page(form, user=None, status=200):
+    return render_template("users/form.html", form=form, user=user), status
+
+
+def _password_page(user, password, created):
+    """The only time the password is shown: rendered in the response (never stored, never flashed)."""
+    return render_template("users/password.html", user=user, password=password, created=created)

@@ -1,0 +1,57 @@
+"""Key rotation: re-encrypt every encrypted column under the primary key and refresh search hashes."""
+import sqlalchemy as sa
+
+from ..extensions import db
+from . import crypto
+
+BATCH = 500
+
+
+def encrypted_columns():
+    """(table, column name) of every EncryptedText column in the models."""
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, crypto.EncryptedText):
+                yield table, column.name
+
+
+def rotate_all(plaintext_only=False) -> dict[str, int]:
+    """Re-encrypt values (all, or only those still in plaintext); returns rows changed per column. Flushes."""
+    changed = {}
+    for table, name in encrypted_columns():
+        pk = table.primary_key.columns.values()[0].name
+        count, last = 0, None
+        while True:
+            query = f"SELECT {pk}, {name} FROM {table.name} WHERE {name} IS NOT NULL"
+            params = {}
+            if last is not None:
+                query += f" AND {pk} > :last"
+                params["last"] = last
+            rows = db.session.execute(sa.text(query + f" ORDER BY {pk} LIMIT {BATCH}"), params).all()
+            if not rows:
+                break
+            for key, raw in rows:
+                if plaintext_only and crypto.is_encrypted(raw):
+                    continue
+                db.session.execute(sa.text(f"UPDATE {table.name} SET {name} = :value WHERE {pk} = :key"),
+                                   {"value": crypto.rotate(raw), "key": key})
+                count += 1
+            last = rows[-1][0]
+        changed[f"{table.name}.{name}"] = count
+    changed["persons.search_hashes"] = refresh_search_hashes()
+    return changed
+
+
+def refresh_search_hashes() -> int:
+    """Recompute the keyed hashes of DNI and passport numbers (they depend on the primary key)."""
+    from ..cases.models import Person
+
+    count = 0
+    for person in db.session.scalars(db.select(Person).where(
+            sa.or_(Person.dni.is_not(None), Person.passport_number.is_not(None)))):
+        dni_hash, passport_hash = crypto.search_hash(person.dni), crypto.search_hash(person.passport_number)
+        if (person.dni_hash, person.passport_hash) != (dni_hash, passport_hash):
+            person.dni_hash, person.passport_hash = dni_hash, passport_hash
+            count += 1
+    db.session.flush()
+    return count
