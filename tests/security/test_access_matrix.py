@@ -1,0 +1,164 @@
+"""Every case, task, referral, document, person, transfer and admin URL, as each role of the same office,
+of another office and of the centre, and with guessed ids: allowed, 403 or 404 — and no data of another
+office in any refusal. A new route with ids must be added to EXPECTED, or this test fails."""
+import io
+import re
+
+import pytest
+
+from app.cases.models import Attachment, Case, CaseTransfer, Referral
+from app.extensions import db
+from app.reference.models import Office
+from app.workflow.models import HumanTask, WorkflowInstance
+from tests.helpers import EVALUACION_REMITIR, REMISION, register_case, single_open_task, submit
+
+SAME = ("oficial.tap", "consul.tap")
+OTHER = ("oficial.hou", "consul.hou")
+CENTRAL = ("analista", "gestor", "admin")
+EVERYONE = SAME + OTHER + CENTRAL
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+# endpoint -> users allowed to GET it (everyone else: 403); POST-only endpoints list who may POST
+READ_CASE = {"oficial.tap", "consul.tap", "analista", "gestor", "admin"}
+EDIT_CASE = {"oficial.tap", "consul.tap"}
+ADMIN = {"admin"}
+EXPECTED_GET = {
+    "cases.detail": READ_CASE,
+    "cases.download": READ_CASE,
+    "cases.edit_person": EDIT_CASE,
+    "tasks.show": READ_CASE,
+    "users.edit": ADMIN,
+    "catalogs.rows": ADMIN,
+    "catalogs.edit": ADMIN,
+    "catalogs.new": ADMIN,
+}
+EXPECTED_POST = {
+    "cases.add_note": EDIT_CASE,
+    "cases.upload": EDIT_CASE,
+    "cases.update_referral": EDIT_CASE,
+    "cases.edit_person": EDIT_CASE,
+    "cases.request_transfer": EDIT_CASE,
+    "cases.override_consent": {"consul.tap"},
+    "tasks.submit": {"oficial.tap"},  # the open task is in the officers' lane
+    "transfers.decide": set(),  # the pending transfer goes to an office none of these users belongs to
+    "users.edit": ADMIN, "users.reset_totp": ADMIN, "users.reset_password": ADMIN,
+    "catalogs.edit": ADMIN, "catalogs.deactivate": ADMIN, "catalogs.reactivate": ADMIN, "catalogs.new": ADMIN,
+}
+
+
+@pytest.fixture
+def world(login, users):
+    """A TAP case with an open task, a referral, a document; a second TAP case with a pending transfer."""
+    officer = login("oficial.tap")
+    instance = register_case(officer)
+    submit(officer, single_open_task(instance_id=instance.id), EVALUACION_REMITIR)
+    submit(officer, single_open_task(instance_id=instance.id), REMISION)
+    case = db.session.get(Case, db.session.get(WorkflowInstance, instance.id).case_id)
+    officer.post(f"/casos/{case.id}/documentos", data={"archivo": (io.BytesIO(PDF), "acta.pdf")},
+                 content_type="multipart/form-data")
+    other = db.session.get(WorkflowInstance, register_case(officer, dni="0801199012345", nombres="Otra").id)
+    mex = db.session.scalar(db.select(Office.id).where(Office.code == "MEX"))
+    officer.post(f"/casos/{other.case_id}/traslado", data={"oficina": mex, "motivo": "Se mudó a la capital"})
+    db.session.expire_all()
+    return {
+        "case_id": case.id,
+        "task_id": single_open_task(instance_id=instance.id).id,
+        "referral_id": db.session.scalar(db.select(Referral.id)),
+        "attachment_id": db.session.scalar(db.select(Attachment.id)),
+        "transfer_id": db.session.scalar(db.select(CaseTransfer.id)),
+        "user_id": users["oficial.tap"].id,
+        "slug": "oficinas",
+        "key": "TAP",
+        "secrets": [case.number, "Hernández", "0501-1988-02231", "Retenido"],
+    }
+
+
+def routes_with_parameters(app):
+    for rule in app.url_map.iter_rules():
+        if rule.arguments and rule.endpoint != "static":
+            yield rule
+
+
+def test_every_route_with_ids_has_an_expectation(app):
+    missing = []
+    for rule in routes_with_parameters(app):
+        if "GET" in rule.methods and rule.endpoint not in EXPECTED_GET:
+            missing.append(f"GET {rule.endpoint}")
+        if "POST" in rule.methods and rule.endpoint not in EXPECTED_POST:
+            missing.append(f"POST {rule.endpoint}")
+    assert missing == []
+
+
+def _url(app, rule, values):
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **{name: values[name] for name in rule.arguments}, _external=False)
+
+
+def test_matrix(app, login, world):
+    clients = {username: login(username) for username in EVERYONE}
+    checked = 0
+    for rule in routes_with_parameters(app):
+        url = _url(app, rule, world)
+        if "GET" in rule.methods:
+            for username, client in clients.items():
+                response = client.get(url)
+                allowed = username in EXPECTED_GET[rule.endpoint]
+                assert response.status_code == (200 if allowed else 403), (rule.endpoint, username)
+                if not allowed:
+                    _assert_nothing_leaks(response, world)
+                response.close()
+                checked += 1
+        if "POST" in rule.methods:
+            for username, client in clients.items():
+                if username in EXPECTED_POST[rule.endpoint]:
+                    continue  # allowed POSTs change data; their effects are tested where they belong
+                before = _fingerprint()
+                response = client.post(url, data={"texto": "x", "motivo": "intento", "estado": "revocada",
+                                                  "decision": "aceptar", "oficina": 1})
+                assert response.status_code == 403, (rule.endpoint, username, response.status_code)
+                _assert_nothing_leaks(response, world)
+                assert _fingerprint() == before, (rule.endpoint, username)
+                checked += 1
+    assert checked >= 140  # 8 GET routes x 7 users + forbidden POSTs
+
+
+def test_guessed_ids_get_404_without_data(app, login, world):
+    officer, admin = login("oficial.tap"), login("admin")
+    for rule in routes_with_parameters(app):
+        if not (rule.arguments & {"case_id", "task_id", "attachment_id", "referral_id", "transfer_id", "user_id"}):
+            continue
+        for name in rule.arguments & {"case_id", "task_id", "attachment_id", "referral_id", "transfer_id", "user_id"}:
+            url = _url(app, rule, {**world, name: 987654})
+            client = admin if rule.endpoint.startswith("users.") else officer
+            response = client.get(url) if "GET" in rule.methods else client.post(url, data={})
+            assert response.status_code == 404, (rule.endpoint, name, response.status_code)
+            _assert_nothing_leaks(response, world)
+
+
+def test_lists_and_search_never_show_another_office(login, world):
+    for username in OTHER:
+        client = login(username)
+        for url in ("/tareas/", "/casos/", "/casos/buscar?q=hernandez", "/casos/buscar?q=0501198802231",
+                    "/traslados/"):
+            _assert_nothing_leaks(client.get(url), world)
+    assert world["secrets"][0] in login("analista").get("/casos/").get_data(as_text=True)
+
+
+def _assert_nothing_leaks(response, world):
+    body = response.get_data(as_text=True)
+    body = re.sub(r'<input type="hidden" name="csrf_token"[^>]*>', "", body)
+    for secret in world["secrets"]:
+        assert secret not in body, secret
+
+
+def _fingerprint():
+    db.session.expire_all()
+    return tuple(db.session.scalar(db.select(db.func.count()).select_from(model)) for model in
+                 (Case, HumanTask, Referral, Attachment, CaseTransfer)) + (
+        db.session.scalar(db.select(db.func.count()).select_from(db.metadata.tables["case_notes"])),
+        tuple(db.session.execute(db.select(HumanTask.id, HumanTask.completed_at)).all()),
+        tuple(db.session.execute(db.select(Referral.id, Referral.status)).all()),
+        tuple(db.session.execute(db.select(CaseTransfer.id, CaseTransfer.status)).all()),
+    )

@@ -1,0 +1,96 @@
+"""Hypothesis-generated input on every case and task form endpoint: a Spanish answer, never a 500."""
+import io
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.cases.models import Case, CaseTransfer, Referral
+from app.extensions import db
+from app.workflow.models import WorkflowInstance
+from tests.helpers import EVALUACION_REMITIR, REGISTRO, REMISION, register_case, single_open_task, start_case, submit
+
+WEIRD = st.sampled_from(["", " ", "0", "-1", "1e309", "NaN", "99999999999999999999", "2026-02-30", "9999-12-31",
+                         "<script>alert(1)</script>", "' OR 1=1 --", "\x00", "%s%s%n", "../../etc/passwd",
+                         "１２３４", "🙂" * 50, "a" * 6000, "0801-1990-12345", "MX-CHP", "si", "no", "y"])
+ANY = st.one_of(st.text(max_size=200), WEIRD)
+FUZZ = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                        HealthCheck.too_slow])
+
+
+def _case_with_referral(login):
+    officer = login("oficial.tap")
+    instance = register_case(officer)
+    submit(officer, single_open_task(instance_id=instance.id), EVALUACION_REMITIR)
+    submit(officer, single_open_task(instance_id=instance.id), REMISION)
+    return officer, db.session.get(Case, db.session.get(WorkflowInstance, instance.id).case_id)
+
+
+@pytest.fixture
+def officer_and_case(login):
+    return _case_with_referral(login)
+
+
+@FUZZ
+@given(values=st.dictionaries(st.sampled_from(sorted(REGISTRO) + ["siproc_persona", "dni", "pasaporte",
+                                                                 "estado_evento", "edad_estimada"]), ANY))
+def test_registration_form(login, values):
+    officer = login("oficial.tap")
+    task = start_case(officer)
+    response = officer.post(f"/tareas/{task.id}", data={**REGISTRO, **values})
+    assert response.status_code in (302, 409, 422)
+
+
+@FUZZ
+@given(values=st.dictionaries(st.sampled_from(["institucion", "servicio_solicitado", "fecha_envio", "consentimiento",
+                                               "consentimiento_otorgado_por", "respuesta", "motivo_rechazo",
+                                               "remitir_otra", "fecha_respuesta"]), ANY))
+def test_referral_and_response_forms(officer_and_case, values):
+    officer, case = officer_and_case
+    task = single_open_task(case_id=case.id)
+    assert officer.post(f"/tareas/{task.id}", data=values).status_code in (302, 422)
+
+
+@FUZZ
+@given(text=ANY, state=ANY, office=ANY, reason=ANY, decision=ANY)
+def test_case_page_forms(officer_and_case, login, text, state, office, reason, decision):
+    officer, case = officer_and_case
+    referral_id = db.session.scalar(db.select(Referral.id).where(Referral.case_id == case.id))
+    assert officer.post(f"/casos/{case.id}/notas", data={"texto": text}).status_code == 302
+    assert officer.post(f"/casos/{case.id}/remisiones/{referral_id}",
+                        data={"estado": state, "texto": text}).status_code == 302
+    assert officer.post(f"/casos/{case.id}/traslado", data={"oficina": office, "motivo": reason}).status_code == 302
+    assert login("consul.tap").post(f"/casos/{case.id}/consentimiento", data={"motivo": reason}).status_code == 302
+    transfer = db.session.scalar(db.select(CaseTransfer.id).where(CaseTransfer.status == "solicitado"))
+    if transfer:
+        assert login("consul.hou").post(f"/traslados/{transfer}/decision",
+                                        data={"decision": decision, "nota": text}).status_code in (302, 403)
+
+
+@FUZZ
+@given(name=st.text(max_size=120), data=st.binary(max_size=2048), description=ANY)
+def test_upload(officer_and_case, name, data, description):
+    officer, case = officer_and_case
+    response = officer.post(f"/casos/{case.id}/documentos", data={"archivo": (io.BytesIO(data), name or "x"),
+                                                                   "descripcion": description},
+                            content_type="multipart/form-data")
+    assert response.status_code in (302, 400)
+
+
+@FUZZ
+@given(values=st.dictionaries(st.sampled_from(["nombres", "primer_apellido", "sexo", "dni", "pasaporte",
+                                               "fecha_nacimiento", "municipio_origen", "departamento_origen",
+                                               "telefono", "vulnerabilidades", "nacionalidad", "edad_estimada"]), ANY))
+def test_person_form(officer_and_case, values):
+    officer, case = officer_and_case
+    base = {"nombres": "José", "primer_apellido": "Hernández", "sexo": "M"}
+    assert officer.post(f"/casos/{case.id}/persona", data={**base, **values}).status_code in (302, 422)
+
+
+@FUZZ
+@given(query=ANY, page=ANY)
+def test_search_and_lists(login, query, page):
+    client = login("oficial.tap")
+    assert client.get("/casos/buscar", query_string={"q": query}).status_code == 200
+    assert client.get("/tareas/", query_string={"pagina": page}).status_code == 200
+    assert client.get("/casos/", query_string={"pagina": page}).status_code == 200
