@@ -4,6 +4,7 @@ from pathlib import Path
 
 from .auth.models import User
 from .auth.password_policy import generate_password
+from .auth.passwords import verify_password
 from .auth.services import create_user
 from .cases.models import Case
 from .extensions import db
@@ -78,7 +79,8 @@ def load_demo(app) -> list[tuple[str, str, str, str]]:
             for office, person, steps in DEMO_CASES:
                 officer = users["oficial.tap" if office == "TAP" else "oficial.hou"]
                 _walk_case(officer, {**REGISTRO, **person}, steps)
-    return [(u, passwords[u], r, o) for u, _n, r, o in DEMO_USERS]
+    return [(u, passwords[u] if verify_password(users[u].password_hash, passwords[u]) else
+             "(contraseña ya cambiada)", r, o) for u, _n, r, o in DEMO_USERS]
 
 
 def _walk_case(officer, registration, steps):

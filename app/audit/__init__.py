@@ -1,4 +1,6 @@
 """The append-only, hash-chained audit trail."""
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 
 def init_app(app):
@@ -13,7 +15,22 @@ def init_app(app):
 
     @app.teardown_request
     def seal_after_request(exc):
-        """Chain what this request recorded, in its own short transaction, once the request committed."""
-        if g.pop("audit_recorded", False):
-            db.session.rollback()  # whatever the request did not commit is not kept
+        """Chain what this request recorded, in its own short transaction, once the request committed.
+
+        When the session still holds uncommitted writes (a CLI command driving a test request context,
+        or a view that rolled back) nothing is touched: the scheduler or the command seals later.
+        """
+        if g.pop("audit_recorded", False) and not db.session().info.get("uncommitted_writes"):
+            db.session.rollback()  # only reads are pending here
             seal_pending()
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_writes(session, _context):
+    session.info["uncommitted_writes"] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _clear_writes(session):
+    session.info.pop("uncommitted_writes", None)

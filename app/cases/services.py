@@ -64,7 +64,7 @@ def open_case(office: Office, person: Person, data: dict, user, now) -> Case:
     db.session.add(case)
     db.session.flush()
     audit.record("case_opened", case_id=case.id, object_type="case", object_id=case.id,
-                 details={"número": case.number, "categoría": case.category_code})
+                 details={"número": case.number, "categoría": case.category_code}, actor=user)
     return case
 
 
@@ -92,7 +92,7 @@ def record_event(case_id, kind, title, actor_id, now, details=None, instance_id=
     db.session.add(event)
     if kind in AUDITED_EVENTS:
         audit.record(AUDITED_EVENTS[kind], case_id=case_id, object_type="human_task" if human_task_id else None,
-                     object_id=human_task_id, details={"evento": title[:200]})
+                     object_id=human_task_id, details={"evento": title[:200]}, actor_id=actor_id)
     return event
 
 

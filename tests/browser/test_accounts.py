@@ -27,6 +27,8 @@ def test_user_administration_forced_password_change_and_second_factor(live_serve
     session = next(c for c in page.context.cookies() if c["name"] == "session")
     assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Lax"
 
+    page.wait_for_load_state("load")  # the dropdown needs Bootstrap's script
+    page.click("nav >> text=Administración")
     page.click("nav >> text=Usuarios")
     assert page.locator("h1").inner_text() == "Usuarios"
     page.screenshot(path=ARTIFACTS / "20-usuarios.png", full_page=True)
