@@ -94,3 +94,17 @@ def test_search_and_lists(login, query, page):
     assert client.get("/casos/buscar", query_string={"q": query}).status_code == 200
     assert client.get("/tareas/", query_string={"pagina": page}).status_code == 200
     assert client.get("/casos/", query_string={"pagina": page}).status_code == 200
+
+
+CATALOGUE_FIELDS = ["code", "name", "name_en", "short_name", "kind", "country", "state_or_department", "city",
+                    "timezone", "confidence", "categories", "typical_subtypes", "typical_referrals"]
+
+
+@FUZZ
+@given(slug=st.sampled_from(["oficinas", "departamentos", "municipios", "instituciones", "categorias",
+                             "areas-legales", "vulnerabilidades", "no-existe"]),
+       values=st.dictionaries(st.sampled_from(CATALOGUE_FIELDS), ANY), key=ANY)
+def test_catalogue_forms(login, slug, values, key):
+    admin = login("admin")
+    assert admin.post(f"/admin/catalogos/{slug}/nuevo", data=values).status_code in (302, 404, 422)
+    assert admin.post(f"/admin/catalogos/{slug}/{key or 'X'}/editar", data=values).status_code in (302, 404, 405, 422)
