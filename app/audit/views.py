@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from ..auth.models import User
 from ..cases.models import Case
+from ..core.ids import parse_id
 from ..core.pagination import paginate
 from ..extensions import db
 from .services import ACTIONS, events_query, verify_chain
@@ -40,8 +41,8 @@ def _filters(args):
     """Query filters from the URL; invalid values are reported and ignored, never a 500."""
     filters, problems = {}, []
     if args.get("usuario"):
-        if args["usuario"].isdigit():
-            filters["user_id"] = int(args["usuario"])
+        if parse_id(args["usuario"]):
+            filters["user_id"] = parse_id(args["usuario"])
         else:
             problems.append(_("Usuario no válido."))
     if args.get("caso"):

@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app):
+    from ..core.ids import parse_id
     from ..extensions import db, login_manager
     from . import account_views, admin_views, guards, policy
     from .models import User
@@ -19,7 +20,7 @@ def init_app(app):
     def load_user(session_id):
         """The active user whose password has not changed since this session began (see User.get_id)."""
         user_id, _sep, token = str(session_id).partition(":")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = db.session.get(User, parse_id(user_id)) if parse_id(user_id) else None
         if user is None or not user.is_active or user.session_token != token:
             return None
         return user

@@ -30,6 +30,12 @@ ENDPOINT_RULES = {
     "tasks.inbox": AUTHENTICATED,
     "tasks.show": AUTHENTICATED,
     "tasks.submit": AUTHENTICATED,
+    "tasks.claim": AUTHENTICATED,
+    "tasks.release": AUTHENTICATED,
+    "tasks.assign": AUTHENTICATED,
+    "tasks.save_draft": AUTHENTICATED,
+    "tasks.supervision": lambda user: user.role == roles.SUPERVISOR.code or user.is_central,
+    "cases.assign": AUTHENTICATED,
     "cases.index": AUTHENTICATED,
     "cases.detail": AUTHENTICATED,
     "cases.new": lambda user: can_start_case(user),
@@ -121,9 +127,12 @@ def can_start_case(user) -> bool:
 
 
 def can_work_task(user, human_task) -> bool:
-    """A task is offered to users whose role matches its lane, in the task's office (central: any)."""
-    if human_task.assignee_id is not None and human_task.assignee_id != user.id:
-        return False
+    """Supervisors work any task of their office; a claimed task is its assignee's; an offered one goes to
+    users whose role matches its lane in its office (central users: any office)."""
+    if user.role == roles.SUPERVISOR.code and user.office_id == human_task.office_id:
+        return True
+    if human_task.assignee_id is not None:
+        return human_task.assignee_id == user.id
     return human_task.role == user.role and sees_office(user, human_task.office_id)
 
 

@@ -26,7 +26,17 @@ def case_file(case, user) -> dict:
         "pending_transfer": transfer,
         "can_edit": can_edit,
         "can_override_consent": policy.can_override_consent(user, case),
+        "officers": _officers(case, user),
         "can_decide_transfer": transfer is not None and policy.can_decide_transfer(user, transfer),
         "offices": db.session.scalars(db.select(Office).where(Office.is_active, Office.id != case.office_id)
                                       .order_by(Office.name)).all() if can_edit and transfer is None else [],
     }
+
+
+def _officers(case, user):
+    """Officers a supervisor of the case's office may assign the case to."""
+    if user.role != "supervisor" or user.office_id != case.office_id or case.status == "cerrado":
+        return []
+    from ..tasks.assignment import officers_of
+
+    return officers_of(case.office_id)

@@ -8,6 +8,7 @@ from sqlalchemy import or_
 
 from ..core import clock, crypto
 from ..core.errors import DomainError
+from ..core.ids import parse_id
 from ..core.text import normalize
 from ..extensions import db
 from ..reference.models import Department, Municipality, VulnerabilityMarker
@@ -58,7 +59,7 @@ def person_for_intake(data: dict, decision: str | None, region: str | None) -> P
         if existing is not None:
             return PersonResult(existing, False, "dni", warnings)
     if decision and decision != "nueva":
-        chosen = db.session.get(Person, int(decision)) if decision.isdigit() else None
+        chosen = db.session.get(Person, parse_id(decision)) if parse_id(decision) else None
         if chosen is None or chosen.id not in {c.person.id for c in duplicate_candidates(data)}:
             raise DomainError(_("La persona elegida no está entre las coincidencias."))
         return PersonResult(chosen, False, "decision", warnings)

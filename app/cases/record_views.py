@@ -7,6 +7,7 @@ from ..audit import services as audit
 from ..auth import policy
 from ..core import clock
 from ..core.errors import DomainError
+from ..core.ids import parse_id
 from ..extensions import db
 from ..formschema import compile_form, load_form
 from ..formschema.loader import load_ui, read_forms_dir
@@ -37,6 +38,8 @@ def _commit_or_explain(case, action, success):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
+        if exc.status_code == 403:
+            return render_template("errors/error.html", code=403, message=exc.message), 403
         return _back(case, exc.message + " " + _("No se guardó nada."), "danger")
     return _back(case, success)
 
@@ -90,6 +93,16 @@ def override_consent(case_id):
         _("Autorización registrada: se podrán enviar remisiones sin consentimiento."))
 
 
+@bp.route("/<int:case_id>/asignar", methods=["POST"])
+def assign(case_id):
+    from ..tasks.assignment import assign_case
+
+    case = db.get_or_404(Case, case_id)
+    policy.require(policy.can_view_case(current_user, case))
+    return _commit_or_explain(case, lambda: assign_case(current_user, case, request.form.get("usuario"), clock.now()),
+                              _("Caso asignado."))
+
+
 @bp.route("/<int:case_id>/persona", methods=["GET", "POST"])
 def edit_person(case_id):
     case = _editable_case(case_id)
@@ -118,7 +131,7 @@ def edit_person(case_id):
 @bp.route("/<int:case_id>/traslado", methods=["POST"])
 def request_transfer(case_id):
     case = _editable_case(case_id)
-    office_id = request.form.get("oficina", type=int)
+    office_id = parse_id(request.form.get("oficina"))
     return _commit_or_explain(case, lambda: transfers.request_transfer(
         case, current_user, office_id, request.form.get("motivo"), clock.now()),
         _("Traslado solicitado. La oficina de destino debe aceptarlo."))

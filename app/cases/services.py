@@ -4,6 +4,7 @@ import json
 from flask_babel import gettext as _
 
 from ..audit import services as audit
+from ..core import clock
 from ..core.errors import DomainError
 from ..extensions import db
 from ..reference.models import CaseCategory, LegalArea, Office
@@ -96,8 +97,16 @@ def record_event(case_id, kind, title, actor_id, now, details=None, instance_id=
     return event
 
 
+PRIORITY_BY_RISK = {"bajo": 1, "medio": 2, "alto": 3, "critico": 4}
+
+
 def follow_workflow(instance, ready, completed):
-    """Signal handler: the case status is the stage of its most advanced pending step."""
+    """Signal handler after every engine run: case status, and the case's open tasks' queue fields.
+
+    The status is the stage of the most advanced pending step. Open tasks carry the case's category
+    and a priority from its risk level; a new task goes straight to the case's officer when the
+    officer's role is the task's role (otherwise it is offered to the office).
+    """
     if instance.case_id is None:
         return
     case = db.session.get(Case, instance.case_id)
@@ -109,6 +118,15 @@ def follow_workflow(instance, ready, completed):
         if stages:
             case.status = max(stages, key=STATUS_ORDER.index)
     case.updated_at = instance.updated_at
+    officer = case.assigned_officer
+    for task in db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                              HumanTask.completed_at.is_(None))):
+        task.category_code = case.category_code
+        task.priority = PRIORITY_BY_RISK.get(case.risk_level, 0)
+        is_new = clock.as_utc(task.created_at) == clock.as_utc(instance.updated_at)  # created by this run
+        if is_new and task.assignee_id is None and officer is not None and officer.is_active \
+                and officer.role == task.role and officer.office_id == task.office_id:
+            task.assignee_id = officer.id
 
 
 def cases_in_scope(user):

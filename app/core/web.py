@@ -69,12 +69,12 @@ def local_date(value):
 
 
 def _navigation():
-    def inbox_count():
-        from ..tasks.services import inbox_count as count
+    def task_counts():
+        from ..tasks.inbox import counts
 
-        return count(current_user)
+        return counts(current_user)
 
-    return {"inbox_count": inbox_count, "now": clock.now}
+    return {"task_counts": task_counts, "now": clock.now}
 
 
 def _security_headers(response):
@@ -107,7 +107,14 @@ def _domain_error(exc):
     return _page(exc.status_code, exc.message)
 
 
+BUSY_SIGNS = ("database is locked", "database is busy", "could not serialize", "deadlock detected",
+              "lock not available")
+
+
 def _database_busy(exc):
+    """Lock contention gets a 'try again'; any other database error is an unexpected error."""
+    if not any(sign in str(exc).lower() for sign in BUSY_SIGNS):
+        return _unexpected(exc)
     db.session.rollback()
     return _page(409, _("La base de datos está ocupada con otra operación. Inténtelo de nuevo. No se guardó nada."))
 

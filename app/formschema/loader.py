@@ -7,7 +7,7 @@ from jsonschema.exceptions import SchemaError
 
 SUPPORTED_TYPES = {"string", "integer", "number", "boolean", "array"}
 OPTION_SOURCES = {"case_categories", "institutions", "municipalities", "departments", "countries", "subdivisions",
-                  "legal_areas", "vulnerability_markers"}
+                  "legal_areas", "vulnerability_markers", "offices"}
 MAX_FORM_BYTES = 256 * 1024
 RESERVED_NAMES = {"data", "errors", "meta", "validate", "process", "populate_obj", "csrf_token", "form_errors",
                   "hidden_tag", "is_submitted", "validate_on_submit", "extra_validators"}

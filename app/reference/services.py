@@ -141,6 +141,8 @@ OPTION_SOURCES = {
     "municipalities": _municipality_choices,
     "countries": places.country_choices,
     "subdivisions": places.subdivision_choices,
+    "offices": lambda: [(str(i), f"{code} — {name}") for i, code, name in db.session.execute(
+        db.select(Office.id, Office.code, Office.name).where(Office.is_active).order_by(Office.code))],
     "departments": lambda: list(db.session.execute(
         db.select(Department.code, Department.name).where(Department.is_active).order_by(Department.name))),
     "legal_areas": lambda: list(db.session.execute(

@@ -6,10 +6,8 @@ from flask_babel import gettext as _
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
-from sqlalchemy import and_, or_
 
 from ..auth import policy
-from ..cases.models import Case, Person
 from ..cases.services import record_event
 from ..core import clock
 from ..core.actions import ActionContext, get_action
@@ -23,25 +21,6 @@ from ..workflow.engine import get_engine
 from ..workflow.models import HumanTask, ProcessVersion
 
 _instructions_env = SandboxedEnvironment(autoescape=True)
-
-
-def inbox_query(user):
-    """Open tasks this user can work: assigned to them, or offered to their role in their scope."""
-    offered = and_(HumanTask.assignee_id.is_(None), HumanTask.role == user.role)
-    if not user.is_central:
-        offered = and_(offered, HumanTask.office_id == user.office_id)
-    return (
-        db.select(HumanTask, Case, Person)
-        .outerjoin(Case, HumanTask.case_id == Case.id)
-        .outerjoin(Person, Case.person_id == Person.id)
-        .where(HumanTask.completed_at.is_(None), or_(HumanTask.assignee_id == user.id, offered))
-        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
-    )
-
-
-def inbox_count(user) -> int:
-    query = inbox_query(user).with_only_columns(db.func.count()).order_by(None)
-    return db.session.scalar(query)
 
 
 @functools.lru_cache(maxsize=256)

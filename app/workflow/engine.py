@@ -197,14 +197,15 @@ class Engine:
                 self._specs[key] = cached
         return cached
 
+    def user_tasks(self, key: tuple, spec_json: str) -> list[UserTaskInfo]:
+        """Every user task of a process version and the processes it calls, from the cached spec."""
+        spec, subprocess_specs = self.spec(key, spec_json)
+        return [user_task_info(ts) for candidate in (spec, *subprocess_specs.values())
+                for ts in candidate.task_specs.values() if _is_user_task(ts)]
+
     def user_task(self, key: tuple, spec_json: str, bpmn_id: str) -> UserTaskInfo | None:
         """A user task's definition from the cached spec, without loading any instance."""
-        spec, subprocess_specs = self.spec(key, spec_json)
-        for candidate in (spec, *subprocess_specs.values()):
-            for task_spec in candidate.task_specs.values():
-                if getattr(task_spec, "bpmn_id", None) == bpmn_id and _is_user_task(task_spec):
-                    return user_task_info(task_spec)
-        return None
+        return next((info for info in self.user_tasks(key, spec_json) if info.bpmn_id == bpmn_id), None)
 
     def new_workflow(self, key: tuple, spec_json: str) -> BpmnWorkflow:
         spec, subprocess_specs = self.spec(key, spec_json)

@@ -1,7 +1,7 @@
 """Workflow tables: process versions (spec stored once), instances (state only), and projections."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core import clock
@@ -66,13 +66,22 @@ class WorkflowInstance(db.Model):
 
 
 class HumanTask(db.Model):
-    """Projection of one user task, rebuilt on every save; the inbox reads only this table."""
+    """Projection of one user task, rebuilt on every save; the inbox reads only this table (and joins the
+    case and person of the page's rows). category_code and priority are copied from the case so that
+    queues filter and sort on this table's indexes alone."""
 
     __tablename__ = "human_tasks"
     __table_args__ = (
         UniqueConstraint("instance_id", "task_id"),
-        Index("ix_human_tasks_open_office_role", "completed_at", "office_id", "role"),
-        Index("ix_human_tasks_open_assignee", "completed_at", "assignee_id"),
+        Index("ix_human_tasks_queue", "office_id", "role", "priority", "due_at",
+              sqlite_where=text("completed_at IS NULL AND assignee_id IS NULL"),
+              postgresql_where=text("completed_at IS NULL AND assignee_id IS NULL")),
+        Index("ix_human_tasks_mine", "assignee_id", "priority", "due_at",
+              sqlite_where=text("completed_at IS NULL"), postgresql_where=text("completed_at IS NULL")),
+        Index("ix_human_tasks_open_office", "office_id", "due_at",
+              sqlite_where=text("completed_at IS NULL"), postgresql_where=text("completed_at IS NULL")),
+        Index("ix_human_tasks_open_due", "due_at",
+              sqlite_where=text("completed_at IS NULL"), postgresql_where=text("completed_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,7 +94,10 @@ class HumanTask(db.Model):
     role: Mapped[str | None] = mapped_column(String(20))
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
     form_file: Mapped[str | None] = mapped_column(String(200))
+    category_code: Mapped[str | None] = mapped_column(String(10))
+    priority: Mapped[int] = mapped_column(default=0)  # from the case's risk: 0 none, 1 low ... 4 critical
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     due_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
@@ -94,6 +106,7 @@ class HumanTask(db.Model):
 
     instance = relationship(WorkflowInstance, lazy="select")
     completed_by = relationship("User", foreign_keys=[completed_by_id], lazy="select")
+    assignee = relationship("User", foreign_keys=[assignee_id], lazy="select")
 
     @property
     def is_open(self) -> bool:
@@ -102,6 +115,20 @@ class HumanTask(db.Model):
     @property
     def is_overdue(self) -> bool:
         return self.is_open and self.due_at is not None and clock.as_utc(self.due_at) < clock.now()
+
+
+class TaskDraft(db.Model):
+    """What an officer typed into a task's form without completing it (encrypted: it is case data)."""
+
+    __tablename__ = "task_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    human_task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    data_json: Mapped[str] = mapped_column(EncryptedText)
+    saved_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    user = relationship("User", lazy="joined")
 
 
 class Timer(db.Model):

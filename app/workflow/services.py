@@ -46,6 +46,15 @@ def startable_versions() -> list[ProcessVersion]:
     ))
 
 
+def user_task_titles() -> list[tuple[str, str]]:
+    """(bpmn id, name) of every user task of the latest startable processes and what they call."""
+    engine, titles = get_engine(), {}
+    for version in startable_versions():
+        for info in engine.user_tasks(version.cache_key, version.spec_json):
+            titles.setdefault(info.bpmn_id, info.name)
+    return sorted(titles.items(), key=lambda item: item[1])
+
+
 def start_instance(version: ProcessVersion, office_id: int, started_by_id: int | None) -> WorkflowInstance:
     """Create an instance of a process version and run it up to its first wait."""
     instance = WorkflowInstance(

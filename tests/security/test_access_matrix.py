@@ -39,7 +39,12 @@ EXPECTED_POST = {
     "cases.edit_person": EDIT_CASE,
     "cases.request_transfer": EDIT_CASE,
     "cases.override_consent": {"consul.tap"},
-    "tasks.submit": {"oficial.tap"},  # the open task is in the officers' lane
+    "tasks.submit": {"oficial.tap", "consul.tap"},  # the officers' lane; supervisors cover their office
+    "tasks.claim": {"oficial.tap"},
+    "tasks.release": {"oficial.tap", "consul.tap"},
+    "tasks.assign": {"consul.tap"},
+    "tasks.save_draft": {"oficial.tap", "consul.tap"},
+    "cases.assign": {"consul.tap"},
     "transfers.decide": set(),  # the pending transfer goes to an office none of these users belongs to
     "users.edit": ADMIN, "users.reset_totp": ADMIN, "users.reset_password": ADMIN,
     "catalogs.edit": ADMIN, "catalogs.deactivate": ADMIN, "catalogs.reactivate": ADMIN, "catalogs.new": ADMIN,
@@ -158,7 +163,9 @@ def _fingerprint():
     return tuple(db.session.scalar(db.select(db.func.count()).select_from(model)) for model in
                  (Case, HumanTask, Referral, Attachment, CaseTransfer)) + (
         db.session.scalar(db.select(db.func.count()).select_from(db.metadata.tables["case_notes"])),
-        tuple(db.session.execute(db.select(HumanTask.id, HumanTask.completed_at)).all()),
+        tuple(db.session.execute(db.select(HumanTask.id, HumanTask.completed_at, HumanTask.assignee_id)).all()),
+        tuple(db.session.execute(db.select(Case.id, Case.assigned_officer_id)).all()),
+        db.session.scalar(db.select(db.func.count()).select_from(db.metadata.tables["task_drafts"])),
         tuple(db.session.execute(db.select(Referral.id, Referral.status)).all()),
         tuple(db.session.execute(db.select(CaseTransfer.id, CaseTransfer.status)).all()),
     )
