@@ -33,10 +33,15 @@ def parse_page(raw) -> int:
     return number if number >= 1 else 1
 
 
+def page_number(raw_page, total, size) -> int:
+    """The page to show: the one asked for, or the last one when it is past the end."""
+    return min(parse_page(raw_page), max(1, -(-total // size)))
+
+
 def paginate(query, raw_page, size) -> Page:
     """Run a select for one page (one count query, one page query); a page past the end shows the last."""
     total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
-    number = min(parse_page(raw_page), max(1, -(-total // size)))
+    number = page_number(raw_page, total, size)
     page_query = query.limit(size).offset((number - 1) * size)
     if len(query.column_descriptions) > 1:
         items = db.session.execute(page_query).all()

@@ -1,7 +1,7 @@
 """Web glue shared by every page: home, error pages, template filters, navigation counts, headers."""
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -49,8 +49,11 @@ def init_app(app):
 
 
 def _tz():
-    office = getattr(current_user, "office", None) if current_user and current_user.is_authenticated else None
-    return ZoneInfo(office.timezone if office else "America/Tegucigalpa")
+    """The user's office time zone, looked up once per request."""
+    if "tz" not in g:
+        office = getattr(current_user, "office", None) if current_user and current_user.is_authenticated else None
+        g.tz = ZoneInfo(office.timezone if office else "America/Tegucigalpa")
+    return g.tz
 
 
 def local_time(value, fmt="%d/%m/%Y %H:%M"):
@@ -74,7 +77,12 @@ def _navigation():
 
         return counts(current_user)
 
-    return {"task_counts": task_counts, "now": clock.now}
+    def unread_notices():
+        from ..notifications.services import unread_count
+
+        return unread_count(current_user)
+
+    return {"task_counts": task_counts, "unread_notices": unread_notices, "now": clock.now}
 
 
 def _security_headers(response):

@@ -8,7 +8,6 @@ from ..cases.models import Case
 from ..cases.persons import PersonDecisionNeeded
 from ..core import clock
 from ..core.errors import DomainError
-from ..core.pagination import paginate
 from ..extensions import db
 from ..workflow.models import HumanTask
 from . import assignment, drafts, services
@@ -21,7 +20,7 @@ bp = Blueprint("tasks", __name__, template_folder="templates", url_prefix="/tare
 @bp.route("/")
 def inbox():
     wanted = queues.parse_request(current_user, request.args)
-    page = paginate(queues.inbox_query(current_user, wanted), wanted.page, current_app.config["INBOX_PAGE_SIZE"])
+    page = queues.inbox_page(current_user, wanted, current_app.config["INBOX_PAGE_SIZE"])
     return render_template("tasks/inbox.html", page=page, wanted=wanted, counts=queues.counts(current_user),
                            views=queues.views_for(current_user), filters=_filter_choices()), (
         400 if wanted.problems else 200)

@@ -52,7 +52,8 @@ class WorkflowInstance(db.Model):
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20), default="running", index=True)
-    state_json: Mapped[str] = mapped_column(EncryptedText, default="")  # holds form data: encrypted
+    state_json: Mapped[str] = mapped_column(EncryptedText, default="", deferred=True)  # form data: encrypted;
+    # deferred: pages that show a task or a case never decrypt the state, only the engine loop reads it
     serializer_version: Mapped[str] = mapped_column(String(10))
     lock_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
@@ -82,6 +83,11 @@ class HumanTask(db.Model):
               sqlite_where=text("completed_at IS NULL"), postgresql_where=text("completed_at IS NULL")),
         Index("ix_human_tasks_open_due", "due_at",
               sqlite_where=text("completed_at IS NULL"), postgresql_where=text("completed_at IS NULL")),
+        # Offered tasks by role (central users are offered tasks of every office) and overdue offered tasks:
+        # the navigation counts on every page read this index alone.
+        Index("ix_human_tasks_offered_due", "role", "office_id", "due_at",
+              sqlite_where=text("completed_at IS NULL AND assignee_id IS NULL"),
+              postgresql_where=text("completed_at IS NULL AND assignee_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,6 +121,14 @@ class HumanTask(db.Model):
     @property
     def is_overdue(self) -> bool:
         return self.is_open and self.due_at is not None and clock.as_utc(self.due_at) < clock.now()
+
+
+# The inbox's default order (priority first) read in index order, so that a page sorts the rows of one
+# priority level, not the whole queue: every open task (central users), and one office's open tasks.
+Index("ix_human_tasks_open_priority", HumanTask.priority.desc(), HumanTask.due_at,
+      sqlite_where=text("completed_at IS NULL"), postgresql_where=text("completed_at IS NULL"))
+Index("ix_human_tasks_open_office_priority", HumanTask.office_id, HumanTask.priority.desc(), HumanTask.due_at,
+      sqlite_where=text("completed_at IS NULL"), postgresql_where=text("completed_at IS NULL"))
 
 
 class TaskDraft(db.Model):

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.core.errors import Conflict, DomainError
+from app.core.errors import DomainError
 from app.extensions import db
-from app.jobs import sweep_timers
+from app.scheduler.sweep import run_sweep
 from app.workflow import services
 from app.workflow.deploy import deploy_files
 from app.workflow.engine import get_engine
@@ -61,29 +61,30 @@ def test_projections_equal_stored_state_along_the_process(login):
     assert "Task_atencion" in get_engine().completed_bpmn_ids(workflow)
 
 
-def test_timer_row_appears_when_follow_up_is_armed_and_fires_once_after_seven_days(login):
+def test_timer_row_appears_when_follow_up_is_armed_and_fires_once_a_week(login):
     officer = login("oficial.tap")
     instance = register_case(officer)
     assert db.session.scalar(db.select(db.func.count(Timer.id))) == 0
     submit(officer, single_open_task(instance_id=instance.id), EVALUACION_SIN_REMISION)
     submit(officer, single_open_task(instance_id=instance.id), ATENCION)
     timer = db.session.scalar(db.select(Timer).where(Timer.instance_id == instance.id))
-    assert timer is not None and timer.event_type == "DurationTimerEventDefinition"
-    assert abs(clock.as_utc(timer.due_at) - (clock.now() + timedelta(days=7))) < timedelta(minutes=1)
+    assert timer is not None and timer.event_type == "CycleTimerEventDefinition"  # "R/P7D": every week
+    first_due = clock.as_utc(timer.due_at)
+    assert abs(first_due - (clock.now() + timedelta(days=7))) < timedelta(minutes=1)
 
     clock.travel(timedelta(days=6, hours=23))
-    assert sweep_timers()["fired"] == 0
+    assert run_sweep().fired == 0
     assert db.session.scalar(db.select(db.func.count(Timer.id))) == 1
 
     clock.travel(timedelta(hours=2))
-    assert sweep_timers()["fired"] == 1
+    assert run_sweep().fired == 1
     db.session.rollback()
-    assert db.session.scalar(db.select(db.func.count(Timer.id))) == 0
+    rearmed = db.session.scalar(db.select(Timer).where(Timer.instance_id == instance.id))
+    assert abs(clock.as_utc(rearmed.due_at) - first_due - timedelta(days=7)) < timedelta(seconds=1)
     follow_up = single_open_task(instance_id=instance.id)
     assert follow_up.title == "Seguimiento"  # non-interrupting: the task stays open
-    workflow = assert_projection_matches_state(instance.id)
-    assert "EndEvent_recordatorio" in get_engine().completed_bpmn_ids(workflow)
-    assert sweep_timers()["fired"] == 0
+    assert_projection_matches_state(instance.id)
+    assert run_sweep().fired == 0  # not again before next week
 
 
 def test_second_of_two_concurrent_completions_gets_a_conflict(app, users):
@@ -100,8 +101,9 @@ def test_second_of_two_concurrent_completions_gets_a_conflict(app, users):
     services.complete_user_task(task_a, {"valor": 3}, officer.id)
     first.commit()
 
-    with pytest.raises(Conflict):
+    with pytest.raises(DomainError) as refused:  # a Conflict, or "no longer pending" when it read the new state
         _complete_in(second, task_b, officer.id)
+    assert "mismo tiempo" in refused.value.message or "ya no está pendiente" in refused.value.message
     second.rollback()
     second.close()
     db.session.rollback()
