@@ -68,10 +68,25 @@ def demo_command():
 
 @siproc.command("sweep")
 def sweep_command():
-    """Run one BPMN timer sweep now."""
-    from .jobs import sweep_timers
+    """Run one sweep now: due BPMN timers, deadline notices, pending e-mail."""
+    from .scheduler.sweep import run_sweep
 
-    click.echo(sweep_timers())
+    result = run_sweep()
+    if result.skipped:
+        click.echo("another scheduler is sweeping right now; nothing done")
+    else:
+        click.echo(f"fired {result.fired}, failed {result.failed}, notices {result.notices}, e-mails {result.emails}"
+                   f" in {result.seconds * 1000:.1f} ms")
+
+
+@siproc.command("scheduler")
+def scheduler_command():
+    """Run the scheduler as its own process (production): sweeps and daily retention, until stopped."""
+    from .scheduler.runner import run_blocking
+
+    app = current_app._get_current_object()
+    click.echo(f"SIPROC planificador: barrida cada {app.config['SCHEDULER_INTERVAL_SECONDS']} s")
+    run_blocking(app)
 
 
 @siproc.command("serve")
@@ -81,10 +96,10 @@ def serve_command(host, port):
     """Serve the app with the timer scheduler in the same process (single-machine set-up)."""
     from werkzeug.serving import run_simple
 
-    from .jobs import start_scheduler
+    from .scheduler.runner import start_background
 
     app = current_app._get_current_object()
-    scheduler = start_scheduler(app)
+    scheduler = start_background(app)
     click.echo(f"SIPROC en http://{host}:{port}  (planificador cada {app.config['SCHEDULER_INTERVAL_SECONDS']} s)")
     if app.config["SESSION_COOKIE_SECURE"] and host not in ("127.0.0.1", "localhost", "::1"):
         # Browsers keep Secure cookies over plain http only for 127.0.0.1/localhost: elsewhere, serve behind HTTPS.

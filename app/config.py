@@ -38,8 +38,18 @@ class Defaults:
     # address is the client's. Behind one HTTPS proxy set 1, or every login would share the proxy's address.
     TRUSTED_PROXIES = 0
     PERMANENT_SESSION_LIFETIME = 8 * 3600
-    SCHEDULER_ENABLED = False  # `flask siproc serve` turns it on for single-machine set-ups
-    SCHEDULER_INTERVAL_SECONDS = 30
+    SCHEDULER_INTERVAL_SECONDS = 30  # how often the sweep fires due timers and applies deadline rules
+    SWEEP_LEASE_SECONDS = 300  # a crashed sweep's lease expires after this; then another scheduler may sweep
+    ESCALATION_DAYS = 7  # an overdue task is escalated to the office's supervisors after this many days
+    BASE_URL = "http://127.0.0.1:5000"  # used in links of e-mailed notices
+    MAIL_SERVER = None  # SMTP host; None: notices stay in the app only
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_FROM = "SIPROC <siproc@localhost>"
+    MAIL_TIMEOUT_SECONDS = 10
+    MAIL_MAX_AGE_HOURS = 48  # a notice not e-mailed within this time is no longer sent
     INBOX_PAGE_SIZE = 50
     MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # the attachment limit plus the form around it

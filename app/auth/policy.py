@@ -8,7 +8,9 @@ from flask_login import current_user
 
 from ..audit.views import ENDPOINT_RULES as audit_rules
 from ..cases.retention_views import ENDPOINT_RULES as retention_rules
+from ..notifications.views import ENDPOINT_RULES as notification_rules
 from ..reference.views import ENDPOINT_RULES as catalog_rules
+from ..scheduler.views import ENDPOINT_RULES as scheduler_rules
 from . import roles
 from .account_views import ENDPOINT_RULES as account_rules
 from .admin_views import ENDPOINT_RULES as user_admin_rules
@@ -56,6 +58,8 @@ ENDPOINT_RULES.update(login_rules)
 ENDPOINT_RULES.update(account_rules)
 ENDPOINT_RULES.update(user_admin_rules)
 ENDPOINT_RULES.update(retention_rules)
+ENDPOINT_RULES.update(notification_rules)
+ENDPOINT_RULES.update(scheduler_rules)
 
 
 def rule_for(endpoint):

@@ -100,7 +100,7 @@ def record_event(case_id, kind, title, actor_id, now, details=None, instance_id=
 PRIORITY_BY_RISK = {"bajo": 1, "medio": 2, "alto": 3, "critico": 4}
 
 
-def follow_workflow(instance, ready, completed):
+def follow_workflow(instance, ready, completed, **_other):
     """Signal handler after every engine run: case status, and the case's open tasks' queue fields.
 
     The status is the stage of the most advanced pending step. Open tasks carry the case's category

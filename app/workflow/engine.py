@@ -103,6 +103,15 @@ class ReadyTask:
 
 
 @dataclass
+class FiredTimer:
+    """A timer event that fired during an engine run; attached_to is the user task of a boundary timer."""
+
+    bpmn_id: str
+    name: str
+    attached_to: str | None
+
+
+@dataclass
 class WaitingTimer:
     task_id: str
     name: str
@@ -230,13 +239,30 @@ class Engine:
                 self.registry._encoder_mode = False
 
     # -- running -----------------------------------------------------------------------------------
-    def advance(self, workflow: BpmnWorkflow, did_complete_task=None):
-        """Fire due timers and run every engine task until only user tasks or waits remain."""
+    def advance(self, workflow: BpmnWorkflow) -> list[FiredTimer]:
+        """Fire due timers and run every engine task until only user tasks or waits remain.
+
+        Returns the timers that fired in this run (for reminders): those that were due and are now gone
+        (a duration or date) or re-armed for their next occurrence (a cycle such as "R/P7D").
+        """
+        before = {t.task_id: t for t in self.waiting_timers(workflow)}
         try:
             workflow.refresh_timers()
-            workflow.do_engine_steps(did_complete_task=did_complete_task)
+            workflow.do_engine_steps()
         except SpiffWorkflowException as exc:
             raise EngineError(_engine_message(exc)) from exc
+        after = {t.task_id: t.due_at for t in self.waiting_timers(workflow)}
+        now = clock.now()
+        return [self._fired(workflow, timer) for task_id, timer in before.items()
+                if timer.due_at <= now and after.get(task_id) != timer.due_at]
+
+    @staticmethod
+    def _fired(workflow, timer) -> FiredTimer:
+        task = workflow.get_task_from_id(UUID(timer.task_id))
+        parent = task.parent.task_spec.name if task is not None and task.parent is not None else ""
+        suffix = ".BoundaryEventSplit"
+        return FiredTimer(task.task_spec.bpmn_id if task is not None else "", timer.name,
+                          parent[: -len(suffix)] if parent.endswith(suffix) else None)
 
     def complete_user_task(self, workflow: BpmnWorkflow, task_id: str, data: dict):
         """Merge form data into a READY user task and run it; refuses tasks that are not READY."""

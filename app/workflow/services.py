@@ -129,7 +129,7 @@ def _load_or_fail(instance):
 def _advance_and_save(instance: WorkflowInstance, workflow, completing):
     engine = get_engine()
     try:
-        engine.advance(workflow)
+        fired = engine.advance(workflow)
     except EngineError as exc:
         raise DomainError(_("El proceso no pudo avanzar: %(error)s", error=str(exc))) from exc
     ready = engine.ready_user_tasks(workflow)
@@ -142,7 +142,7 @@ def _advance_and_save(instance: WorkflowInstance, workflow, completing):
     if finished and instance.status != "completed":
         instance.status = "completed"
         instance.completed_at = now
-    instance_advanced.send(instance, ready=ready, completed=finished)
+    instance_advanced.send(instance, ready=ready, completed=finished, fired_timers=fired)
     flush_or_conflict()
 
 

@@ -4,5 +4,5 @@ from blinker import Namespace
 _signals = Namespace()
 
 # Sent after every engine run, before the save is flushed: sender=instance,
-# ready=list of ReadyTask, completed=bool (the whole process finished).
+# ready=list of ReadyTask, completed=bool (the whole process finished), fired_timers=list of FiredTimer.
 instance_advanced = _signals.signal("instance-advanced")

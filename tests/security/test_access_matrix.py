@@ -48,6 +48,8 @@ EXPECTED_POST = {
     "transfers.decide": set(),  # the pending transfer goes to an office none of these users belongs to
     "users.edit": ADMIN, "users.reset_totp": ADMIN, "users.reset_password": ADMIN,
     "catalogs.edit": ADMIN, "catalogs.deactivate": ADMIN, "catalogs.reactivate": ADMIN, "catalogs.new": ADMIN,
+    "notifications.read": set(EVERYONE),  # one's own notices only: another user's id is simply not found
+    "scheduler.retry": ADMIN,
 }
 
 
@@ -72,6 +74,8 @@ def world(login, users):
         "attachment_id": db.session.scalar(db.select(Attachment.id)),
         "transfer_id": db.session.scalar(db.select(CaseTransfer.id)),
         "user_id": users["oficial.tap"].id,
+        "notice_id": 1,
+        "failure_id": 1,
         "slug": "oficinas",
         "key": "TAP",
         "secrets": [case.number, "Hernández", "0501-1988-02231", "Retenido"],

@@ -105,11 +105,11 @@ def test_lint_refuses_with_file_and_element(app, label, kwargs, element, expecte
 
 
 @pytest.mark.parametrize("expression,expected", [
-    ("P7D", "entre comillas"), ('"P7X"', "ISO 8601"), ('"mañana"', "ISO 8601"), ("7", "texto ISO 8601"),
+    ("R/P7D", "entre comillas"), ('"R/P7X"', "ISO 8601"), ('"mañana"', "ISO 8601"), ("7", "texto ISO 8601"),
 ])
 def test_timer_expressions_are_checked_at_deploy(app, expression, expected):
     files = {p.name: p.read_bytes() for p in Path(app.config["BPMN_DIR"]).glob("*.bpmn")}  # with the called files
-    bad = files["proteccion_consular.bpmn"].replace(b'>"P7D"<', b">" + expression.encode() + b"<")
+    bad = files["proteccion_consular.bpmn"].replace(b'>"R/P7D"<', b">" + expression.encode() + b"<")
     forms = read_forms_dir(app.config["FORMS_DIR"])
     with pytest.raises(DiagramError) as refused:
         deploy_files({**files, "proteccion_consular.bpmn": bad}, forms)
