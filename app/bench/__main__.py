@@ -14,6 +14,7 @@ from .seed import Workspace
 
 BENCHMARKS = [
     "app.bench.inbox",
+    "app.bench.timers",
 ]
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func
 
 from ..audit.services import seal_pending
 from ..core import clock
@@ -45,16 +44,19 @@ def holder_name() -> str:
 
 
 def due_instance_ids(now, limit):
-    """Instances with a due timer, by the indexed due_at column; instances in back-off wait."""
+    """Instances with a due timer, oldest first, read through the due_at index only (no grouping over the
+    table); instances in back-off wait."""
     waiting = db.select(TimerFailure.instance_id).where(TimerFailure.next_retry_at > now)
-    return db.session.scalars(
+    rows = db.session.scalars(
         db.select(Timer.instance_id).where(Timer.due_at <= now, Timer.instance_id.not_in(waiting))
-        .group_by(Timer.instance_id).order_by(func.min(Timer.due_at)).limit(limit)).all()
+        .order_by(Timer.due_at).limit(limit * 4)).all()
+    return list(dict.fromkeys(rows))[:limit]
 
 
-def run_sweep(holder=None, limit=500, after_instance=None) -> SweepResult:
+def run_sweep(holder=None, limit=None, after_instance=None) -> SweepResult:
     """One sweep; returns at once (skipped) when another scheduler holds the lease."""
     config, holder = current_app.config, holder or holder_name()
+    limit = limit or config["SWEEP_BATCH"]
     started, now = time.perf_counter(), clock.now()
     if not lease.acquire("sweep", holder, now, config["SWEEP_LEASE_SECONDS"]):
         return SweepResult(skipped=True)
