@@ -1,5 +1,4 @@
 """The task inbox and task completion: forms from the instance's own process version."""
-import functools
 import json
 
 from flask_babel import gettext as _
@@ -23,22 +22,33 @@ from ..workflow.models import HumanTask, ProcessVersion
 _instructions_env = SandboxedEnvironment(autoescape=True)
 
 
-@functools.lru_cache(maxsize=256)
-def _compiled(version_key: tuple, forms_json: str, form_file: str, ui_file: str | None):
+_compiled_forms: dict[tuple, object] = {}
+
+
+def _compiled(version_key: tuple, forms_json, form_file: str, ui_file: str | None):
+    """A version's form compiled once per process; forms_json (a callable) is read only on a miss."""
+    key = (version_key, form_file, ui_file)
+    if key not in _compiled_forms:
+        _compiled_forms[key] = _compile(forms_json(), form_file, ui_file)
+    return _compiled_forms[key]
+
+
+def _compile(forms_json: str, form_file: str, ui_file: str | None):
     forms = json.loads(forms_json)
     return compile_form(form_file, load_form(form_file, forms[form_file]), load_ui(ui_file, forms.get(ui_file)))
 
 
 def task_definition(human_task: HumanTask):
     version: ProcessVersion = human_task.instance.process_version
-    return get_engine().user_task(version.cache_key, version.spec_json, human_task.task_spec)
+    return get_engine().user_task(version.cache_key, lambda: version.spec_json, human_task.task_spec)
 
 
 def compiled_form(human_task: HumanTask):
     """The task's form as it was when its process version was deployed."""
     version: ProcessVersion = human_task.instance.process_version
     info = task_definition(human_task)
-    return _compiled(version.cache_key, version.forms_json, human_task.form_file, info.ui_form if info else None)
+    return _compiled(version.cache_key, lambda: version.forms_json, human_task.form_file,
+                     info.ui_form if info else None)
 
 
 def build_form(human_task, formdata=None, data=None, csrf=True):

@@ -143,6 +143,7 @@ class Engine:
         self._encoder = create_encoder(self.registry)
         self._encode_lock = threading.Lock()
         self._specs: dict[tuple, tuple] = {}
+        self._user_tasks: dict[tuple, dict] = {}
         self._spec_lock = threading.Lock()
         self.script_engine = script_engine()
 
@@ -189,15 +190,16 @@ class Engine:
         return ParsedProcess(key, process_parser.get_name() or key, filename, spec_json, user_tasks, files)
 
     # -- specs and state ---------------------------------------------------------------------------
-    def spec(self, key: tuple, spec_json: str):
+    def spec(self, key: tuple, spec_json):
         """The (spec, subprocess_specs) of a process version, deserialized once per process.
 
         key identifies the version's content, (process key, content hash), so a cache entry can never
-        serve another database's or another version's spec.
+        serve another database's or another version's spec. spec_json may be a callable, called only on a
+        cache miss (so the large column is not even read from the database once the spec is cached).
         """
         cached = self._specs.get(key)
         if cached is None:
-            dct = json.loads(spec_json)
+            dct = json.loads(spec_json() if callable(spec_json) else spec_json)
             cached = (
                 self.registry.restore(dct["spec"]),
                 {name: self.registry.restore(s) for name, s in dct["subprocess_specs"].items()},
@@ -206,21 +208,28 @@ class Engine:
                 self._specs[key] = cached
         return cached
 
-    def user_tasks(self, key: tuple, spec_json: str) -> list[UserTaskInfo]:
+    def user_tasks(self, key: tuple, spec_json) -> list[UserTaskInfo]:
         """Every user task of a process version and the processes it calls, from the cached spec."""
-        spec, subprocess_specs = self.spec(key, spec_json)
-        return [user_task_info(ts) for candidate in (spec, *subprocess_specs.values())
-                for ts in candidate.task_specs.values() if _is_user_task(ts)]
+        return list(self._user_task_index(key, spec_json).values())
 
-    def user_task(self, key: tuple, spec_json: str, bpmn_id: str) -> UserTaskInfo | None:
+    def user_task(self, key: tuple, spec_json, bpmn_id: str) -> UserTaskInfo | None:
         """A user task's definition from the cached spec, without loading any instance."""
-        return next((info for info in self.user_tasks(key, spec_json) if info.bpmn_id == bpmn_id), None)
+        return self._user_task_index(key, spec_json).get(bpmn_id)
 
-    def new_workflow(self, key: tuple, spec_json: str) -> BpmnWorkflow:
+    def _user_task_index(self, key, spec_json) -> dict[str, UserTaskInfo]:
+        index = self._user_tasks.get(key)
+        if index is None:
+            spec, subprocess_specs = self.spec(key, spec_json)
+            index = {ts.bpmn_id: user_task_info(ts) for candidate in (spec, *subprocess_specs.values())
+                     for ts in candidate.task_specs.values() if _is_user_task(ts)}
+            self._user_tasks[key] = index
+        return index
+
+    def new_workflow(self, key: tuple, spec_json) -> BpmnWorkflow:
         spec, subprocess_specs = self.spec(key, spec_json)
         return BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
 
-    def load(self, key: tuple, spec_json: str, state_json: str, serializer_version: str) -> BpmnWorkflow:
+    def load(self, key: tuple, spec_json, state_json: str, serializer_version: str) -> BpmnWorkflow:
         if serializer_version != SERIALIZER_VERSION:
             raise EngineError(
                 f"estado guardado con el serializador {serializer_version}; se esperaba {SERIALIZER_VERSION}"

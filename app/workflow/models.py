@@ -24,9 +24,10 @@ class ProcessVersion(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
     source_file: Mapped[str] = mapped_column(String(200))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
-    spec_json: Mapped[str] = mapped_column(Text)
-    forms_json: Mapped[str] = mapped_column(Text)  # {filename: schema}, the forms as they were at deploy
+    # the three large columns are read only when needed (the engine caches the parsed spec per version)
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
+    forms_json: Mapped[str] = mapped_column(Text, deferred=True)  # {filename: schema} as they were at deploy
     serializer_version: Mapped[str] = mapped_column(String(10))
     is_startable: Mapped[bool] = mapped_column(default=True)
     deployed_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -50,7 +50,7 @@ def user_task_titles() -> list[tuple[str, str]]:
     """(bpmn id, name) of every user task of the latest startable processes and what they call."""
     engine, titles = get_engine(), {}
     for version in startable_versions():
-        for info in engine.user_tasks(version.cache_key, version.spec_json):
+        for info in engine.user_tasks(version.cache_key, lambda v=version: v.spec_json):
             titles.setdefault(info.bpmn_id, info.name)
     return sorted(titles.items(), key=lambda item: item[1])
 
@@ -67,14 +67,15 @@ def start_instance(version: ProcessVersion, office_id: int, started_by_id: int |
     )
     db.session.add(instance)
     db.session.flush()
-    workflow = get_engine().new_workflow(version.cache_key, version.spec_json)
+    workflow = get_engine().new_workflow(version.cache_key, lambda: version.spec_json)
     _advance_and_save(instance, workflow, completing=None)
     return instance
 
 
 def load_workflow(instance: WorkflowInstance):
     version = instance.process_version
-    return get_engine().load(version.cache_key, version.spec_json, instance.state_json, instance.serializer_version)
+    return get_engine().load(version.cache_key, lambda: version.spec_json, instance.state_json,
+                             instance.serializer_version)
 
 
 def complete_user_task(human_task: HumanTask, data: dict, actor_id: int, before=None) -> WorkflowInstance:
