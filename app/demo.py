@@ -58,6 +58,8 @@ DEMO_CASES = [
              "relato": "Adolescente no acompañada localizada en albergue; su madre vive en Olanchito."}, 4),
     ("TAP", {"nombres": "Wilmer Antonio", "primer_apellido": "Sánchez", "segundo_apellido": "Rivera",
              "fecha_nacimiento": "1979-01-05", "municipio_origen": "0301"}, 6),
+    ("TAP", {"nombres": "Marvin Josué", "primer_apellido": "Castillo", "segundo_apellido": "Aguilar", "sexo": "M",
+             "fecha_nacimiento": "2001-05-17", "municipio_origen": "0101", "categoria": "RET"}, 4),
     ("HOU", {"nombres": "Delmy Suyapa", "primer_apellido": "Flores", "sexo": "F", "fecha_nacimiento": "1990-09-09",
              "categoria": "SAL", "pais_ubicacion": "US", "ciudad_ubicacion": "Houston, TX",
              "relato": "Hospitalizada tras accidente laboral; la familia pide información."}, 1),

@@ -11,7 +11,7 @@ def test_demo_creates_users_and_cases_once_and_prints_working_credentials(app, t
     assert first.exit_code == 0, first.output
     db.session.expire_all()
     cases = db.session.scalar(db.select(db.func.count(Case.id)))
-    assert cases == 5 and db.session.scalar(db.select(User).where(User.username == "consul.tap")) is not None
+    assert cases == 6 and db.session.scalar(db.select(User).where(User.username == "consul.tap")) is not None
     second = runner.invoke(args=["siproc", "demo"])
     assert second.exit_code == 0 and db.session.scalar(db.select(db.func.count(Case.id))) == cases
     # the test users already exist with their own passwords: the demo must not print a wrong one
