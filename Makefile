@@ -23,13 +23,20 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Front-end libraries come from the npm registry (package-lock.json) and are served from app/static.
-$(VENDOR)/.installed: node_modules/.package-lock.json
-	mkdir -p $(VENDOR)/bootstrap
+# Re-copied whenever package-lock.json (hence node_modules) or this list changes.
+BPMNJS := node_modules/bpmn-js
+$(VENDOR)/.installed: node_modules/.package-lock.json package-lock.json Makefile
+	rm -rf $(VENDOR)/bootstrap $(VENDOR)/bpmn-js
+	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/bpmn-js
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
 	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
 	   node_modules/bootstrap/LICENSE $(VENDOR)/bootstrap/
+	cp $(BPMNJS)/dist/bpmn-modeler.production.min.js $(BPMNJS)/dist/bpmn-navigated-viewer.production.min.js \
+	   $(BPMNJS)/dist/assets/diagram-js.css $(BPMNJS)/dist/assets/bpmn-js.css \
+	   $(BPMNJS)/dist/assets/bpmn-font/css/bpmn-embedded.css $(BPMNJS)/LICENSE $(VENDOR)/bpmn-js/
 	touch $@
 
 db: install

@@ -34,11 +34,11 @@ def load_reference_command():
 @siproc.command("deploy")
 def deploy_command():
     """Deploy every diagram in BPMN_DIR; unchanged diagrams keep their version."""
-    from .workflow.deploy import deploy_directory
+    from .modeler.services import deploy_from_files
     from .workflow.engine import DiagramError
 
     try:
-        results = deploy_directory(current_app.config["BPMN_DIR"], current_app.config["FORMS_DIR"])
+        results = deploy_from_files(current_app.config["BPMN_DIR"], current_app.config["FORMS_DIR"])
     except DiagramError as exc:
         db.session.rollback()
         for filename, element, message in exc.problems:

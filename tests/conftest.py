@@ -53,9 +53,9 @@ def template_db(tmp_path_factory):
     from flask_migrate import upgrade
 
     from app.auth.services import create_user
+    from app.modeler.services import deploy_from_files
     from app.reference.models import Office
     from app.reference.services import load_reference
-    from app.workflow.deploy import deploy_directory
 
     folder = tmp_path_factory.mktemp("template")
     path = folder / "template.db"
@@ -63,7 +63,7 @@ def template_db(tmp_path_factory):
     with app.app_context():
         upgrade()
         load_reference(app.config["REFERENCE_DIR"])
-        deploy_directory(app.config["BPMN_DIR"], app.config["FORMS_DIR"])
+        deploy_from_files(app.config["BPMN_DIR"], app.config["FORMS_DIR"])
         offices = {o.code: o for o in db.session.scalars(db.select(Office))}
         for username, role, office in USERS:
             create_user(username, username.replace(".", " ").title(), PASSWORD, role, offices[office])

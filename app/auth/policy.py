@@ -8,6 +8,8 @@ from flask_login import current_user
 
 from ..audit.views import ENDPOINT_RULES as audit_rules
 from ..cases.retention_views import ENDPOINT_RULES as retention_rules
+from ..modeler.form_views import ENDPOINT_RULES as form_rules
+from ..modeler.views import ENDPOINT_RULES as modeler_rules
 from ..notifications.views import ENDPOINT_RULES as notification_rules
 from ..reference.views import ENDPOINT_RULES as catalog_rules
 from ..scheduler.views import ENDPOINT_RULES as scheduler_rules
@@ -49,6 +51,7 @@ ENDPOINT_RULES = {
     "cases.edit_person": AUTHENTICATED,
     "cases.request_transfer": AUTHENTICATED,
     "cases.override_consent": AUTHENTICATED,
+    "cases.diagram": AUTHENTICATED,
     "transfers.index": AUTHENTICATED,
     "transfers.decide": AUTHENTICATED,
 }
@@ -60,6 +63,8 @@ ENDPOINT_RULES.update(user_admin_rules)
 ENDPOINT_RULES.update(retention_rules)
 ENDPOINT_RULES.update(notification_rules)
 ENDPOINT_RULES.update(scheduler_rules)
+ENDPOINT_RULES.update(modeler_rules)
+ENDPOINT_RULES.update(form_rules)
 
 
 def rule_for(endpoint):

@@ -110,13 +110,13 @@ def prepare_schema(app) -> None:
     """Migrations, reference data and the deployed diagrams, as `make db` and the test template do."""
     from flask_migrate import upgrade
 
+    from ..modeler.services import deploy_from_files
     from ..reference.services import load_reference
-    from ..workflow.deploy import deploy_directory
 
     with app.app_context():
         upgrade()
         load_reference(app.config["REFERENCE_DIR"])
-        deploy_directory(app.config["BPMN_DIR"], app.config["FORMS_DIR"])
+        deploy_from_files(app.config["BPMN_DIR"], app.config["FORMS_DIR"])
         db.session.commit()
         db.engine.dispose()
 

@@ -27,6 +27,7 @@ def case_file(case, user) -> dict:
         "can_edit": can_edit,
         "can_override_consent": policy.can_override_consent(user, case),
         "officers": _officers(case, user),
+        "diagram": _diagram(case),
         "can_decide_transfer": transfer is not None and policy.can_decide_transfer(user, transfer),
         "offices": db.session.scalars(db.select(Office).where(Office.is_active, Office.id != case.office_id)
                                       .order_by(Office.name)).all() if can_edit and transfer is None else [],
@@ -40,3 +41,13 @@ def _officers(case, user):
     from ..tasks.assignment import officers_of
 
     return officers_of(case.office_id)
+
+
+def _diagram(case):
+    """The viewer's configuration for the case's process diagram (None when the case has no process)."""
+    from ..modeler.overview import case_view
+    from ..workflow.models import WorkflowInstance
+
+    instance = db.session.scalar(db.select(WorkflowInstance).where(WorkflowInstance.case_id == case.id)
+                                 .order_by(WorkflowInstance.id).limit(1))
+    return case_view(case, instance) if instance is not None else None

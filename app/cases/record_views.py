@@ -93,6 +93,26 @@ def override_consent(case_id):
         _("Autorización registrada: se podrán enviar remisiones sin consentimiento."))
 
 
+@bp.route("/<int:case_id>/diagrama.bpmn")
+def diagram(case_id):
+    """The diagram of the process version the case runs on (for the case page's viewer)."""
+    case = db.get_or_404(Case, case_id)
+    policy.require(policy.can_view_case(current_user, case))
+    instance = _instance_of(case)
+    if instance is None:
+        return render_template("errors/error.html", code=404, message=_("El caso no tiene proceso.")), 404
+    from flask import Response
+
+    return Response(instance.process_version.bpmn_xml, mimetype="application/xml")
+
+
+def _instance_of(case):
+    from ..workflow.models import WorkflowInstance
+
+    return db.session.scalar(db.select(WorkflowInstance).where(WorkflowInstance.case_id == case.id)
+                             .order_by(WorkflowInstance.id).limit(1))
+
+
 @bp.route("/<int:case_id>/asignar", methods=["POST"])
 def assign(case_id):
     from ..tasks.assignment import assign_case

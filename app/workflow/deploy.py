@@ -25,7 +25,7 @@ def deploy_directory(bpmn_dir, forms_dir) -> list[DeployResult]:
     return deploy_files(files, read_forms_dir(forms_dir))
 
 
-def deploy_files(files: dict[str, bytes], forms: dict[str, str], comment=None) -> list[DeployResult]:
+def deploy_files(files: dict[str, bytes], forms: dict[str, str], comment=None, author=None) -> list[DeployResult]:
     """Parse, lint and store each process; an unchanged process keeps its version. Flushes only."""
     parsed = get_engine().parse(files)
     problems = [p for name, data in sorted(files.items()) for p in lint_diagram(name, data, forms)]
@@ -41,11 +41,12 @@ def deploy_files(files: dict[str, bytes], forms: dict[str, str], comment=None) -
             digest.update(name.encode() + b"\0" + files[name] + b"\0")
         for name in used:
             digest.update(name.encode() + b"\0" + snapshot[name].encode() + b"\0")
-        results.append(_store(process, digest.hexdigest(), snapshot, files, process.key not in called, comment))
+        results.append(_store(process, digest.hexdigest(), snapshot, files, process.key not in called, comment,
+                              author))
     return results
 
 
-def _store(process, content_hash, forms, files, startable, comment) -> DeployResult:
+def _store(process, content_hash, forms, files, startable, comment, author) -> DeployResult:
     existing = db.session.scalar(
         db.select(ProcessVersion).where(
             ProcessVersion.process_key == process.key, ProcessVersion.content_hash == content_hash
@@ -68,10 +69,11 @@ def _store(process, content_hash, forms, files, startable, comment) -> DeployRes
         serializer_version=SERIALIZER_VERSION,
         is_startable=startable,
         comment=comment,
+        author_id=author.id if author is not None else None,
     )
     db.session.add(version)
     db.session.flush()
-    audit.record("diagram_published", object_type="process_version", object_id=version.id,
+    audit.record("diagram_published", object_type="process_version", object_id=version.id, actor=author,
                  details={"proceso": process.key, "versión": version.version, "hash": content_hash[:12],
                           "comentario": comment or ""})
     return DeployResult(process.key, version.version, created=True)

@@ -117,6 +117,7 @@ class WaitingTimer:
     name: str
     event_type: str
     due_at: datetime
+    bpmn_id: str = ""
 
 
 def user_task_info(task_spec) -> UserTaskInfo:
@@ -216,6 +217,12 @@ class Engine:
         """A user task's definition from the cached spec, without loading any instance."""
         return self._user_task_index(key, spec_json).get(bpmn_id)
 
+    def user_task_processes(self, key: tuple, spec_json) -> dict[str, str]:
+        """bpmn id of every user task -> the id of the process (main or called) that holds it."""
+        spec, subprocess_specs = self.spec(key, spec_json)
+        return {ts.bpmn_id: candidate.name for candidate in (spec, *subprocess_specs.values())
+                for ts in candidate.task_specs.values() if _is_user_task(ts)}
+
     def _user_task_index(self, key, spec_json) -> dict[str, UserTaskInfo]:
         index = self._user_tasks.get(key)
         if index is None:
@@ -313,7 +320,7 @@ class Engine:
             if not value:
                 continue
             timers.append(WaitingTimer(str(task.id), definition.name or task.task_spec.bpmn_name or "",
-                                       type(definition).__name__, _utc(value)))
+                                       type(definition).__name__, _utc(value), task.task_spec.bpmn_id or ""))
         return timers
 
     def evaluate(self, workflow: BpmnWorkflow, task_id: str, expression: str):

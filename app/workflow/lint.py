@@ -35,6 +35,8 @@ def lint_diagram(filename: str, data: bytes, forms: dict[str, str]) -> list[tupl
         problems.extend((filename, _owner_id(element), f"{label}: {msg}") for msg in check_source(element.text, mode))
     for element in root.iterfind(".//bpmn:timerEventDefinition/*", NS):
         problems.extend((filename, _owner_id(element), msg) for msg in _timer_problems(element))
+    for process in root.iterfind("bpmn:process", NS):
+        problems.extend((filename, element, msg) for element, msg in _flow_problems(process))
     return problems
 
 
@@ -94,6 +96,52 @@ def _timer_problems(element):
         return ["temporizador: la expresión debe producir un texto ISO 8601 (por ejemplo \"P7D\")"]
     problem = check_timer_literal(etree.QName(element).localname, literal)
     return [problem] if problem else []
+
+
+FLOW_NODES = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+              "task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
+              "businessRuleTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
+              "inclusiveGateway", "eventBasedGateway", "complexGateway"}
+
+
+def _flow_problems(process):
+    """Every node is reachable from a start event, and from every node some end event can be reached."""
+    nodes = {node.get("id"): node for node in process if etree.QName(node).localname in FLOW_NODES}
+    forward, backward = {key: set() for key in nodes}, {key: set() for key in nodes}
+    for flow in process.iterfind("bpmn:sequenceFlow", NS):
+        source, target = flow.get("sourceRef"), flow.get("targetRef")
+        if source in nodes and target in nodes:
+            forward[source].add(target)
+            backward[target].add(source)
+    for key, node in nodes.items():  # a boundary event lives while its task runs
+        attached = node.get("attachedToRef")
+        if attached in nodes:
+            forward[attached].add(key)
+            backward[key].add(attached)
+    kinds = {key: etree.QName(node).localname for key, node in nodes.items()}
+    starts = [key for key, kind in kinds.items() if kind == "startEvent"]
+    ends = [key for key, kind in kinds.items() if kind == "endEvent"]
+    if not starts:
+        yield process.get("id"), "el proceso no tiene evento de inicio"
+    if not ends:
+        yield process.get("id"), "el proceso no tiene evento de fin"
+    reached, finishing = _walk(starts, forward), _walk(ends, backward)
+    for key, node in nodes.items():
+        name = node.get("name") or key
+        if starts and key not in reached:
+            yield key, f"«{name}» no es alcanzable desde un evento de inicio"
+        elif ends and key not in finishing:
+            yield key, f"desde «{name}» no se llega a ningún evento de fin"
+
+
+def _walk(seeds, edges):
+    seen, todo = set(seeds), list(seeds)
+    while todo:
+        for nxt in edges[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
 
 
 def _owner_id(element):

@@ -32,6 +32,9 @@ class ProcessVersion(db.Model):
     is_startable: Mapped[bool] = mapped_column(default=True)
     deployed_at: Mapped[datetime] = mapped_column(default=clock.now)
     comment: Mapped[str | None] = mapped_column(String(500))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: deployed from files
+
+    author = relationship("User", lazy="select")
 
     @property
     def cache_key(self) -> tuple:
@@ -155,6 +158,7 @@ class Timer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instances.id"), index=True)
     task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(100), default="")  # the timer event in the diagram
     name: Mapped[str] = mapped_column(String(200))
     event_type: Mapped[str] = mapped_column(String(60))
     due_at: Mapped[datetime] = mapped_column(index=True)

@@ -201,5 +201,5 @@ def _due_at(workflow, task, now):
 def _project_timers(instance, workflow):
     db.session.execute(db.delete(Timer).where(Timer.instance_id == instance.id))
     for timer in get_engine().waiting_timers(workflow):
-        db.session.add(Timer(instance_id=instance.id, task_id=timer.task_id, name=timer.name[:200],
-                             event_type=timer.event_type, due_at=timer.due_at))
+        db.session.add(Timer(instance_id=instance.id, task_id=timer.task_id, bpmn_id=timer.bpmn_id[:100],
+                             name=timer.name[:200], event_type=timer.event_type, due_at=timer.due_at))

@@ -22,7 +22,13 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 READ_CASE = {"oficial.tap", "consul.tap", "analista", "gestor", "admin"}
 EDIT_CASE = {"oficial.tap", "consul.tap"}
 ADMIN = {"admin"}
+OWNER = {"gestor"}
+PROCESS_VIEW = {"gestor", "consul.tap", "consul.hou", "analista", "admin"}  # supervisors and the centre
 EXPECTED_GET = {
+    "cases.diagram": READ_CASE,
+    "modeler.process": OWNER, "modeler.editor": OWNER, "modeler.draft_xml": OWNER, "modeler.version_xml": OWNER,
+    "modeler.differences": OWNER, "modeler.view": PROCESS_VIEW, "modeler.view_xml": PROCESS_VIEW,
+    "formdefs.edit": OWNER, "formdefs.preview": OWNER,
     "cases.detail": READ_CASE,
     "cases.download": READ_CASE,
     "cases.edit_person": EDIT_CASE,
@@ -50,6 +56,8 @@ EXPECTED_POST = {
     "catalogs.edit": ADMIN, "catalogs.deactivate": ADMIN, "catalogs.reactivate": ADMIN, "catalogs.new": ADMIN,
     "notifications.read": set(EVERYONE),  # one's own notices only: another user's id is simply not found
     "scheduler.retry": ADMIN,
+    "modeler.save": OWNER, "modeler.validate": OWNER, "modeler.publish": OWNER, "modeler.upload": OWNER,
+    "formdefs.save": OWNER,
 }
 
 
@@ -78,6 +86,9 @@ def world(login, users):
         "failure_id": 1,
         "slug": "oficinas",
         "key": "TAP",
+        "process_key": "proteccion_consular",
+        "version": 1,
+        "name": "registro_caso.json",
         "secrets": [case.number, "Hernández", "0501-1988-02231", "Retenido"],
     }
 
@@ -130,7 +141,7 @@ def test_matrix(app, login, world):
                 _assert_nothing_leaks(response, world)
                 assert _fingerprint() == before, (rule.endpoint, username)
                 checked += 1
-    assert checked >= 140  # 8 GET routes x 7 users + forbidden POSTs
+    assert checked >= 250  # 18 GET routes x 7 users + forbidden POSTs
 
 
 def test_guessed_ids_get_404_without_data(app, login, world):

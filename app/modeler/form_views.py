@@ -1,0 +1,133 @@
+"""Forms for process owners: list, edit the JSON Schema with validation, preview as officers see it."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth import roles
+from ..core import clock
+from ..extensions import db
+from ..formschema import FormSchemaError, compile_form, load_form
+from ..formschema.loader import load_ui
+from ..reference.services import option_choices
+from . import services
+from .models import FormDocument
+
+bp = Blueprint("formdefs", __name__, template_folder="templates", url_prefix="/formularios")
+ENDPOINT_RULES = {f"formdefs.{name}": (lambda user: user.role == roles.GESTOR.code)
+                  for name in ("index", "edit", "save", "create", "preview")}
+NEW_FORM = """{
+  "title": "Nuevo formulario",
+  "type": "object",
+  "required": ["observaciones"],
+  "properties": {
+    "observaciones": {"type": "string", "title": "Observaciones", "minLength": 3, "maxLength": 2000}
+  }
+}
+"""
+
+
+@bp.route("/")
+def index():
+    documents = db.session.scalars(db.select(FormDocument).order_by(FormDocument.name)).all()
+    return render_template("modeler/forms.html", documents=documents, used=_usage(), titles=_titles(documents))
+
+
+@bp.route("/nuevo", methods=["POST"])
+def create():
+    name = (request.form.get("nombre") or "").strip()
+    if not name.endswith(".json"):
+        name += ".json"
+    if db.session.get(FormDocument, name) is not None:
+        flash(_("Ya existe el formulario %(n)s.", n=name), "danger")
+        return redirect(url_for("formdefs.index"))
+    problems = services.check_form(name, NEW_FORM)
+    if problems:
+        for problem in problems:
+            flash(problem, "danger")
+        return redirect(url_for("formdefs.index"))
+    db.session.add(FormDocument(name=name, text=NEW_FORM, updated_by_id=current_user.id, updated_at=clock.now()))
+    db.session.commit()
+    return redirect(url_for("formdefs.edit", name=name))
+
+
+@bp.route("/<name>")
+def edit(name):
+    document = _document(name)
+    return _editor(document, document.text)
+
+
+@bp.route("/<name>", methods=["POST"])
+def save(name):
+    document = _document(name)
+    text = request.form.get("texto", "")
+    try:
+        versions = services.save_form(name, text, current_user, clock.now())
+        db.session.commit()
+    except services.Refused as exc:
+        db.session.rollback()
+        return _editor(document, text, problems=[p.message for p in exc.problems], status=422)
+    flash(_("Formulario guardado.") + (" " + _("Procesos republicados: versión %(v)s.",
+                                                v=", ".join(map(str, versions))) if versions else ""), "success")
+    return redirect(url_for("formdefs.edit", name=name))
+
+
+@bp.route("/<name>/vista-previa")
+def preview(name):
+    document = _document(name)
+    compiled, form, problems = _compiled(document.name)
+    return render_template("modeler/form_preview.html", document=document, compiled=compiled, form=form,
+                           problems=problems)
+
+
+def _document(name) -> FormDocument:
+    document = db.session.get(FormDocument, name)
+    if document is None:
+        abort(404)
+    return document
+
+
+def _editor(document, text, problems=None, status=200):
+    compiled, form, preview_problems = _compiled(document.name, text)
+    return render_template("modeler/form_edit.html", document=document, text=text, problems=problems or [],
+                           compiled=compiled, form=form, preview_problems=preview_problems,
+                           used=_usage().get(document.name, [])), status
+
+
+def _compiled(name, text=None):
+    """The form as officers would see it (for a UI schema: the form it belongs to)."""
+    documents = services.forms()
+    schema_name = name[:-8] + ".json" if name.endswith("_ui.json") else name
+    ui_name = schema_name[:-5] + "_ui.json"
+    if text is not None:
+        documents[name] = text
+    if schema_name not in documents:
+        return None, None, [_("No existe %(n)s.", n=schema_name)]
+    try:
+        compiled = compile_form(schema_name, load_form(schema_name, documents[schema_name]),
+                                load_ui(ui_name, documents.get(ui_name)))
+        return compiled, compiled.build(option_choices, csrf=False), []
+    except FormSchemaError as exc:
+        return None, None, [str(exc)]
+
+
+def _usage() -> dict[str, list[str]]:
+    """Form document name -> labels of the latest process versions that use it."""
+    import json
+
+    used = {}
+    for version in services.latest_versions():
+        for name in json.loads(version.forms_json):
+            used.setdefault(name, []).append(version.label)
+    return used
+
+
+def _titles(documents) -> dict[str, str]:
+    import json
+
+    titles = {}
+    for document in documents:
+        try:
+            titles[document.name] = json.loads(document.text).get("title", "")
+        except (ValueError, AttributeError):
+            titles[document.name] = ""
+    return titles

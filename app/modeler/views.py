@@ -1,0 +1,224 @@
+"""Process owners' pages: processes and versions, the editor, uploads and downloads, differences,
+forms, and the process view with open cases per step."""
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from ..auth import roles
+from ..cases.models import STATUSES
+from ..core import clock
+from ..extensions import db
+from ..workflow.models import ProcessVersion
+from . import overview, services
+from .models import ProcessDraft
+
+bp = Blueprint("modeler", __name__, template_folder="templates", url_prefix="/procesos")
+
+
+def _owner(user):
+    return user.role == roles.GESTOR.code
+
+
+ENDPOINT_RULES = {f"modeler.{name}": _owner for name in (
+    "index", "create", "upload_new", "process", "editor", "draft_xml", "version_xml", "save", "validate",
+    "publish", "upload", "differences")}
+ENDPOINT_RULES["modeler.view"] = ENDPOINT_RULES["modeler.view_xml"] = ENDPOINT_RULES["modeler.views"] = \
+    lambda user: _owner(user) or user.role == roles.SUPERVISOR.code or user.is_central
+
+
+@bp.route("/")
+def index():
+    drafts = {d.process_key: d for d in db.session.scalars(db.select(ProcessDraft))}
+    return render_template("modeler/index.html", versions=services.latest_versions(), drafts=drafts)
+
+
+@bp.route("/nuevo", methods=["POST"])
+def create():
+    return _draft_action(lambda: services.create_process(request.form.get("clave"), request.form.get("nombre"),
+                                                         current_user, clock.now()), url_for("modeler.index"))
+
+
+@bp.route("/subir", methods=["POST"])
+def upload_new():
+    upload = request.files.get("archivo")
+    return _draft_action(lambda: services.upload(upload.read(services.MAX_UPLOAD + 1) if upload else b"",
+                                                 upload.filename if upload else "", current_user, clock.now()),
+                         url_for("modeler.index"))
+
+
+@bp.route("/<process_key>/")
+def process(process_key):
+    versions = _versions(process_key)
+    draft = db.session.scalar(db.select(ProcessDraft).where(ProcessDraft.process_key == process_key))
+    if not versions and draft is None:
+        abort(404)
+    return render_template("modeler/process.html", key=process_key, versions=versions, draft=draft)
+
+
+@bp.route("/<process_key>/editor")
+def editor(process_key):
+    draft = services.draft_for(process_key)
+    if draft is None:
+        abort(404)
+    db.session.commit()
+    config = {
+        "xml_url": url_for("modeler.draft_xml", process_key=process_key),
+        "save_url": url_for("modeler.save", process_key=process_key),
+        "validate_url": url_for("modeler.validate", process_key=process_key),
+        "publish_url": url_for("modeler.publish", process_key=process_key),
+        "download_url": url_for("modeler.draft_xml", process_key=process_key, descargar=1),
+        "csrf_token": generate_csrf(),
+        "forms": sorted(services.forms()),
+        "roles": [{"code": r.code, "label": str(r.label), "lane": str(r.label).split(" (")[0]}
+                  for r in roles.ROLES.values()],
+        "case_statuses": [[code, str(label)] for code, label in STATUSES.items()],
+    }
+    return render_template("modeler/editor.html", key=process_key, draft=draft, config=config)
+
+
+@bp.route("/<process_key>/borrador.bpmn")
+def draft_xml(process_key):
+    draft = services.draft_for(process_key)
+    if draft is None:
+        abort(404)
+    db.session.commit()
+    return _xml(draft.bpmn_xml, draft.filename, download=bool(request.args.get("descargar")))
+
+
+@bp.route("/<process_key>/v<int:version>.bpmn")
+def version_xml(process_key, version):
+    found = db.session.scalar(db.select(ProcessVersion).where(ProcessVersion.process_key == process_key,
+                                                              ProcessVersion.version == version))
+    if found is None:
+        abort(404)
+    return _xml(found.bpmn_xml, f"{process_key}-v{version}.bpmn", download=True)
+
+
+@bp.route("/<process_key>/borrador", methods=["POST"])
+def save(process_key):
+    return _json_action(process_key, lambda xml: services.save_draft(process_key, xml, current_user, clock.now())[1],
+                        _("Borrador guardado."), _("Borrador guardado con observaciones: revíselas antes de publicar."))
+
+
+@bp.route("/<process_key>/validar", methods=["POST"])
+def validate(process_key):
+    draft = services.draft_for(process_key)
+    if draft is None:
+        abort(404)
+    return _json_action(process_key, lambda xml: services.validate(process_key, draft.filename, xml),
+                        _("El diagrama es válido."), _("El diagrama tiene problemas."))
+
+
+@bp.route("/<process_key>/publicar", methods=["POST"])
+def publish(process_key):
+    payload = request.get_json(silent=True) or {}
+    xml = payload.get("xml")
+    if not isinstance(xml, str) or not xml.strip():
+        return jsonify(ok=False, message=_("No se recibió el diagrama."), problems=[]), 422
+    try:
+        result, problems = services.publish(process_key, xml, payload.get("comment"), current_user, clock.now())
+    except services.Refused as exc:
+        db.session.rollback()
+        return jsonify(ok=False, message=_("No se guardó nada."), problems=[p.as_dict() for p in exc.problems]), 422
+    if problems:
+        db.session.commit()  # the draft is kept
+        return jsonify(ok=False, message=_("No se publicó: corrija los problemas marcados. El borrador quedó "
+                                           "guardado."), problems=[p.as_dict() for p in problems]), 422
+    db.session.commit()
+    if result is None or not result.created:
+        return jsonify(ok=True, message=_("Sin cambios: la versión publicada ya es igual a este diagrama."),
+                       problems=[], version=result.version if result else None)
+    return jsonify(ok=True, message=_("Publicada la versión %(v)d. Los casos nuevos la usarán; los abiertos "
+                                      "siguen en la suya.", v=result.version), problems=[], version=result.version)
+
+
+@bp.route("/<process_key>/subir", methods=["POST"])
+def upload(process_key):
+    upload_file = request.files.get("archivo")
+    return _draft_action(lambda: services.upload(
+        upload_file.read(services.MAX_UPLOAD + 1) if upload_file else b"", upload_file.filename if upload_file else "",
+        current_user, clock.now(), process_key=process_key), url_for("modeler.process", process_key=process_key))
+
+
+@bp.route("/<process_key>/diferencias")
+def differences(process_key):
+    ordered = _versions(process_key)
+    if not ordered:
+        abort(404)
+    versions = {v.version: v for v in ordered}
+    # without a choice: what the latest version changed from the one before it
+    newer = request.args.get("hasta", type=int, default=ordered[0].version)
+    older = request.args.get("desde", type=int, default=ordered[min(1, len(ordered) - 1)].version)
+    if older not in versions or newer not in versions:
+        flash(_("Elija dos versiones existentes."), "warning")
+        return redirect(url_for("modeler.process", process_key=process_key))
+    return render_template("modeler/diff.html", key=process_key, older=versions[older], newer=versions[newer],
+                           diff=services.diff(versions[older], versions[newer]))
+
+
+@bp.route("/vistas")
+def views():
+    """Processes whose open cases per step the user may look at; straight to the diagram when only one."""
+    versions = [v for v in services.latest_versions() if v.is_startable]
+    if len(versions) == 1:
+        return redirect(url_for("modeler.view", process_key=versions[0].process_key))
+    return render_template("modeler/views.html", versions=versions)
+
+
+@bp.route("/<process_key>/vista")
+def view(process_key):
+    versions = _versions(process_key)
+    if not versions:
+        abort(404)
+    return render_template("modeler/overview.html", key=process_key, version=versions[0],
+                           config=overview.process_view(process_key, versions[0], current_user))
+
+
+@bp.route("/<process_key>/v<int:version>/diagrama.bpmn")
+def view_xml(process_key, version):
+    found = db.session.scalar(db.select(ProcessVersion).where(ProcessVersion.process_key == process_key,
+                                                              ProcessVersion.version == version))
+    if found is None:
+        abort(404)
+    return _xml(found.bpmn_xml, f"{process_key}-v{version}.bpmn", download=False)
+
+
+def _versions(process_key):
+    return db.session.scalars(db.select(ProcessVersion).where(ProcessVersion.process_key == process_key)
+                              .order_by(ProcessVersion.version.desc())).all()
+
+
+def _xml(text, filename, download):
+    response = Response(text, mimetype="application/xml")
+    if download:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _draft_action(action, back):
+    try:
+        draft = action()
+        db.session.commit()
+    except services.Refused as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            flash(problem.message + " " + _("No se guardó nada."), "danger")
+        return redirect(back)
+    flash(_("Borrador listo: ábralo en el editor, valídelo y publíquelo."), "success")
+    return redirect(url_for("modeler.process", process_key=draft.process_key))
+
+
+def _json_action(process_key, action, ok_message, problem_message):
+    payload = request.get_json(silent=True) or {}
+    xml = payload.get("xml")
+    if not isinstance(xml, str) or not xml.strip():
+        return jsonify(ok=False, message=_("No se recibió el diagrama."), problems=[]), 422
+    try:
+        problems = action(xml)
+        db.session.commit()
+    except services.Refused as exc:
+        db.session.rollback()
+        return jsonify(ok=False, message=_("No se guardó nada."), problems=[p.as_dict() for p in exc.problems]), 422
+    return jsonify(ok=True, message=problem_message if problems else ok_message,
+                   problems=[p.as_dict() for p in problems])
