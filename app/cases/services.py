@@ -144,9 +144,13 @@ def start_case(user, versions, process_key=None) -> HumanTask | None:
             raise DomainError(_("Elija el proceso con el que se abrirá el caso."))
         chosen = versions[0]
     instance = workflow.start_instance(chosen, user.office_id, user.id)
-    return db.session.scalar(
+    first = db.session.scalar(
         db.select(HumanTask)
         .where(HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))
         .order_by(HumanTask.id)
         .limit(1)
     )
+    if first is not None and first.role == user.role and first.assignee_id is None:
+        # Whoever starts a registration keeps it: it waits in "Mis tareas", not in the office queue.
+        first.assignee_id, first.claimed_at = user.id, clock.now()
+    return first

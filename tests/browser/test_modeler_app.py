@@ -26,6 +26,7 @@ def test_owner_publishes_a_renamed_task_and_the_next_case_uses_it(live_server, p
     page.wait_for_function("() => document.getElementById('properties-panel').dataset.elementId === 'Task_registro'")
     page.fill("#siproc-field-name", "Registro inicial del caso")
     page.press("#siproc-field-name", "Enter")
+    page.screenshot(path=ARTIFACTS / "46b-editor-renombrar.png")
     page.click("#btn-save")
     page.wait_for_function("() => document.getElementById('modeler-status').dataset.state === 'success'")
     assert page.locator("#modeler-status").inner_text() == "Borrador guardado."
@@ -47,6 +48,11 @@ def test_owner_publishes_a_renamed_task_and_the_next_case_uses_it(live_server, p
     login(page, base, "oficial.tap")
     page.click("text=Nuevo caso")
     page.click("text=Iniciar el registro")
+    assert page.locator("h1").inner_text() == "Registro inicial del caso"
+    page.goto(base + "/tareas/")  # the started registration waits in the inbox under its new name
+    assert "Registro inicial del caso" in page.locator("main table").inner_text()
+    page.screenshot(path=ARTIFACTS / "48b-bandeja-tarea-renombrada.png", full_page=True)
+    page.click("main table >> text=Registro inicial del caso")
     assert page.locator("h1").inner_text() == "Registro inicial del caso"
     page.select_option("#categoria", "SAL")
     page.fill("#nombres", "Óscar Armando")

@@ -32,14 +32,15 @@ def _ids(client, **args):
             if f'href="/tareas/{t.id}"' in html}
 
 
-def test_new_steps_go_to_the_case_officer_and_unregistered_intake_to_the_office(login, users):
+def test_new_steps_go_to_the_case_officer_and_an_intake_to_whoever_started_it(login, users):
     officer, colleague = login("oficial.tap"), login("oficial2.tap")
     instance = register_case(officer)
     task = single_open_task(instance_id=instance.id)
     assert task.assignee_id == users["oficial.tap"].id and task.category_code == "RET"
     assert task.id in _ids(officer, vista="mias") and task.id not in _ids(colleague, vista="oficina")
-    intake = start_case(colleague)  # not registered yet: no case, no officer
-    assert intake.assignee_id is None and intake.id in _ids(officer, vista="oficina")
+    intake = start_case(colleague)  # not registered yet: no case, but the one who started it keeps it
+    assert intake.assignee_id == users["oficial2.tap"].id and intake.id in _ids(colleague, vista="mias")
+    assert intake.id not in _ids(officer, vista="oficina")
     assert colleague.post(f"/tareas/{task.id}", data=EVALUACION_SIN_REMISION).status_code == 403
 
 
@@ -57,7 +58,10 @@ def test_priority_follows_the_risk_and_sorts_the_queue(login):
 
 def test_claim_release_and_a_claim_of_a_task_someone_else_holds(login, users):
     officer, colleague, consul = login("oficial.tap"), login("oficial2.tap"), login("consul.tap")
-    intake = start_case(officer)  # offered to the office
+    intake = start_case(officer)
+    officer.post(f"/tareas/{intake.id}/devolver")  # given back: offered to the office
+    db.session.expire_all()
+    assert db.session.get(HumanTask, intake.id).assignee_id is None
     colleague.post(f"/tareas/{intake.id}/tomar")
     db.session.expire_all()
     assert db.session.get(HumanTask, intake.id).assignee_id == users["oficial2.tap"].id
