@@ -37,6 +37,10 @@ $(VENDOR)/.installed: node_modules/.package-lock.json package-lock.json Makefile
 	cp $(BPMNJS)/dist/bpmn-modeler.production.min.js $(BPMNJS)/dist/bpmn-navigated-viewer.production.min.js \
 	   $(BPMNJS)/dist/assets/diagram-js.css $(BPMNJS)/dist/assets/bpmn-js.css \
 	   $(BPMNJS)/dist/assets/bpmn-font/css/bpmn-embedded.css $(BPMNJS)/LICENSE $(VENDOR)/bpmn-js/
+	rm -rf $(VENDOR)/chartjs
+	mkdir -p $(VENDOR)/chartjs
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map \
+	   node_modules/chart.js/LICENSE.md $(VENDOR)/chartjs/
 	touch $@
 
 db: install

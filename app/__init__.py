@@ -28,9 +28,9 @@ def create_app(config=None):
     babel.init_app(app, locale_selector=lambda: "es")
     login_manager.init_app(app)
 
-    from . import audit, auth, cases, modeler, notifications, reference, scheduler, tasks, workflow
+    from . import audit, auth, cases, modeler, notifications, reference, scheduler, stats, tasks, workflow
 
-    for package in (reference, auth, workflow, cases, tasks, audit, notifications, scheduler, modeler):
+    for package in (reference, auth, workflow, cases, tasks, audit, notifications, scheduler, modeler, stats):
         package.init_app(app)
     web.init_app(app)
 

@@ -169,3 +169,18 @@ def keys_rotate_command(plaintext_only):
         if count:
             click.echo(f"  {column}: {count}")
     click.echo("keys: done" + (" (plaintext only)" if plaintext_only else ""))
+
+
+@siproc.group("stats")
+def stats_group():
+    """Statistics maintenance."""
+
+
+@stats_group.command("rebuild")
+def stats_rebuild_command():
+    """Recompute every case_facts row from the case file (the dashboard's source); safe to run any time."""
+    from .stats.facts import rebuild
+
+    written = rebuild(db.session.connection())
+    db.session.commit()
+    click.echo(f"case_facts: {written} filas recalculadas.")

@@ -32,6 +32,8 @@ ACTIONS = {
     "transfer_decided": "Traslado resuelto",
     "export": "Exportación",
     "diagram_published": "Diagrama publicado",
+    "cases_exported": "Lista de casos exportada",
+    "statistics_exported": "Cuadros estadísticos exportados",
     "catalog_changed": "Catálogo modificado",
     "user_created": "Usuario creado",
     "permission_changed": "Permisos modificados",

@@ -13,6 +13,7 @@ from ..modeler.views import ENDPOINT_RULES as modeler_rules
 from ..notifications.views import ENDPOINT_RULES as notification_rules
 from ..reference.views import ENDPOINT_RULES as catalog_rules
 from ..scheduler.views import ENDPOINT_RULES as scheduler_rules
+from ..stats.views import ENDPOINT_RULES as stats_rules
 from . import roles
 from .account_views import ENDPOINT_RULES as account_rules
 from .admin_views import ENDPOINT_RULES as user_admin_rules
@@ -65,6 +66,7 @@ ENDPOINT_RULES.update(notification_rules)
 ENDPOINT_RULES.update(scheduler_rules)
 ENDPOINT_RULES.update(modeler_rules)
 ENDPOINT_RULES.update(form_rules)
+ENDPOINT_RULES.update(stats_rules)
 
 
 def rule_for(endpoint):

@@ -15,17 +15,23 @@ from .seed import Workspace
 BENCHMARKS = [
     "app.bench.inbox",
     "app.bench.timers",
+    "app.bench.dashboard",
 ]
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    """`python -m app.bench [name ...]`: every benchmark, or only those named (e.g. `dashboard`)."""
+    import sys
+
+    wanted = (argv if argv is not None else sys.argv[1:]) or None
+    chosen = [b for b in BENCHMARKS if wanted is None or b.rsplit(".", 1)[-1] in wanted]
     logging.basicConfig(level=logging.WARNING)  # a root handler: migrations then keep quiet (no alembic.ini logging)
     started = time.perf_counter()
     print(f"SIPROC benchmarks\nMachine: {machine()}\nAt start: {load()}\n", flush=True)
     sections = []
     with tempfile.TemporaryDirectory(prefix="siproc-bench-") as folder:
         workspace = Workspace(Path(folder), log=lambda text: print(text, flush=True))
-        for name in BENCHMARKS:
+        for name in chosen:
             print(f"running {name} ...", flush=True)
             sections.append(importlib.import_module(name).run(workspace))
     print()

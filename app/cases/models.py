@@ -259,6 +259,7 @@ class Referral(db.Model):
     """A referral of the case to a partner institution, and what came of it."""
 
     __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_sent_at", "sent_at", "institution_code", "status", "case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -288,6 +289,8 @@ class Assistance(db.Model):
     """Assistance given: what, when, by whom, and what it cost from which fund (FOSMIH or other)."""
 
     __tablename__ = "assistances"
+    __table_args__ = (Index("ix_assistances_given_on", "given_on", "kind", "funding_source", "currency",
+                            "amount_minor", "case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

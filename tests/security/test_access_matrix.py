@@ -24,11 +24,14 @@ EDIT_CASE = {"oficial.tap", "consul.tap"}
 ADMIN = {"admin"}
 OWNER = {"gestor"}
 PROCESS_VIEW = {"gestor", "consul.tap", "consul.hou", "analista", "admin"}  # supervisors and the centre
+STATISTICS = PROCESS_VIEW
+NAMED_EXPORT = {"consul.tap", "consul.hou", "analista"}  # lists of named people: supervisors and analysts
 EXPECTED_GET = {
     "cases.diagram": READ_CASE,
     "modeler.process": OWNER, "modeler.editor": OWNER, "modeler.draft_xml": OWNER, "modeler.version_xml": OWNER,
     "modeler.differences": OWNER, "modeler.view": PROCESS_VIEW, "modeler.view_xml": PROCESS_VIEW,
     "formdefs.edit": OWNER, "formdefs.preview": OWNER,
+    "stats.publication": STATISTICS, "stats.export_cases": NAMED_EXPORT,
     "cases.detail": READ_CASE,
     "cases.download": READ_CASE,
     "cases.edit_person": EDIT_CASE,
@@ -89,6 +92,7 @@ def world(login, users):
         "process_key": "proteccion_consular",
         "version": 1,
         "name": "registro_caso.json",
+        "fmt": "csv",
         "secrets": [case.number, "Hernández", "0501-1988-02231", "Retenido"],
     }
 

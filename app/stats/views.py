@@ -1,0 +1,117 @@
+"""Statistics pages: dashboard, indicator catalogue, monthly report, publication export, case-list export."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..audit import services as audit
+from ..auth import roles
+from ..core import clock
+from ..extensions import db
+from . import cells, disclosure, exports, filters, indicators, panels
+
+bp = Blueprint("stats", __name__, url_prefix="/estadisticas", template_folder="templates")
+
+
+def _sees_statistics(user) -> bool:
+    return user.role == roles.SUPERVISOR.code or user.is_central
+
+
+def can_export_cases(user) -> bool:
+    """Lists of named people leave the system only with the supervisors and the central analysts."""
+    return user.role in (roles.SUPERVISOR.code, roles.ANALISTA.code)
+
+
+ENDPOINT_RULES = {
+    "stats.dashboard": _sees_statistics,
+    "stats.catalogue": _sees_statistics,
+    "stats.report": _sees_statistics,
+    "stats.publication": _sees_statistics,
+    "stats.export_cases": can_export_cases,
+}
+FORMATS = ("csv", "xlsx")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/")
+def dashboard():
+    wanted, problems, clean = filters.parse(current_user, request.args)
+    data = indicators.compute(wanted)
+    built = panels.build(data)
+    return render_template("stats/dashboard.html", data=data, panels=built, chart_data=panels.chart_data(built),
+                           problems=problems, clean=clean, choices=filters.choices(current_user),
+                           can_export_cases=can_export_cases(current_user),
+                           scope=_scope_label(wanted)), 400 if problems else 200
+
+
+@bp.route("/indicadores")
+def catalogue():
+    return render_template("stats/catalogue.html", catalogue=indicators.CATALOGUE,
+                           note=disclosure.NOTE_ES)
+
+
+@bp.route("/informe")
+def report():
+    wanted, problems, clean = filters.parse_month_report(current_user, request.args)
+    data = indicators.compute(wanted)
+    built = panels.build(data)
+    return render_template("stats/report.html", data=data, panels=built, problems=problems, clean=clean,
+                           choices=filters.choices(current_user), scope=_scope_label(wanted),
+                           generated=clock.now()), 400 if problems else 200
+
+
+@bp.route("/publicacion.<fmt>")
+def publication(fmt):
+    if fmt not in FORMATS:
+        return _bad_format()
+    wanted, problems, clean = filters.parse(current_user, request.args)
+    if problems:
+        return Response(" ".join(problems), status=400, mimetype="text/plain")
+    tables = exports.publication_tables(wanted)
+    audit.record("statistics_exported", details={"formato": fmt, "filtros": clean, "cuadros": len(tables)})
+    db.session.commit()
+    name = f"siproc-estadisticas-{clean['desde']}-{clean['hasta']}.{fmt}"
+    if fmt == "csv":
+        return _download(exports.publication_csv(tables, _scope_label(wanted), clean), "text/csv; charset=utf-8",
+                         name)
+    return _download([exports.publication_xlsx(tables, _scope_label(wanted), clean)], XLSX, name)
+
+
+@bp.route("/casos.<fmt>")
+def export_cases(fmt):
+    if fmt not in FORMATS:
+        return _bad_format()
+    wanted, problems, clean = filters.parse(current_user, request.args)
+    if problems:
+        return Response(" ".join(problems), status=400, mimetype="text/plain")
+    count = exports.case_count(wanted)
+    if fmt == "xlsx" and count > cells.MAX_XLSX_ROWS:
+        return Response(_("Son %(n)d casos: más de los que admite una hoja XLSX. Use CSV o acote el periodo.",
+                          n=count), status=400, mimetype="text/plain")
+    audit.record("cases_exported", details={"formato": fmt, "filtros": clean, "casos": count})
+    db.session.commit()
+    name = f"siproc-casos-{clean['desde']}-{clean['hasta']}.{fmt}"
+    header, rows = exports.case_rows(wanted)
+    if fmt == "csv":
+        return _download(cells.csv_stream(header, rows), "text/csv; charset=utf-8", name)
+    return _download([cells.xlsx_bytes([(_("Casos"), header, rows)])], XLSX, name)
+
+
+def _download(body, mimetype, name):
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _bad_format():
+    return Response(_("Formato no disponible: use csv o xlsx."), status=404, mimetype="text/plain")
+
+
+def _scope_label(wanted) -> str:
+    if wanted.office_ids is None:
+        return _("Todas las oficinas")
+    from ..reference.models import Office
+
+    names = [db.session.get(Office, oid).name for oid in wanted.office_ids]
+    return ", ".join(names)
