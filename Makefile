@@ -5,12 +5,21 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 VENDOR := app/static/vendor
 
-.PHONY: run test install db demo serve bench browser-deps lint i18n-extract clean
+.PHONY: run test install db demo serve bench load browser-deps lint i18n-extract clean
 
 run: db demo serve
 
+# The suite runs on SQLite, then again on PostgreSQL when a server answers at PG_TEST_URL (browser tests only
+# in the SQLite pass: the pages are the same).
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 test: install browser-deps
 	$(BIN)/python -m pytest
+	@if $(BIN)/python -c "import sqlalchemy as sa, sys; sa.create_engine(sys.argv[1], connect_args={'connect_timeout': 3}).connect().close()" "$(PG_TEST_URL)" 2>/dev/null; then \
+	  echo "== PostgreSQL answers at $(PG_TEST_URL): the suite again on PostgreSQL =="; \
+	  SIPROC_TEST_POSTGRESQL="$(PG_TEST_URL)" $(BIN)/python -m pytest -m "not browser"; \
+	else \
+	  echo "== PostgreSQL pass skipped: no server answers at $(PG_TEST_URL) =="; \
+	fi
 
 install: $(VENV)/.installed $(VENDOR)/.installed
 
@@ -64,6 +73,9 @@ browser-deps:
 
 bench: install
 	$(BIN)/python -m app.bench
+
+load: install
+	$(BIN)/python loadtest/run.py
 
 lint: install
 	$(BIN)/ruff check app tests

@@ -184,3 +184,23 @@ def stats_rebuild_command():
     written = rebuild(db.session.connection())
     db.session.commit()
     click.echo(f"case_facts: {written} filas recalculadas.")
+
+
+@siproc.command("check")
+def check_command():
+    """Consistency check: inbox and timer rows against each workflow's stored state; statistics rows against
+    the case file. Read-only. Exit code 1 when anything differs."""
+    from .stats.facts import differences
+    from .workflow.consistency import check_instances
+
+    found = [str(d) for d in check_instances()] + differences()
+    for line in found:
+        click.echo(line)
+    click.echo(f"Comprobación: {len(found)} diferencia(s).")
+    if found:
+        raise SystemExit(1)
+
+
+from .ops.cli import backup_group  # noqa: E402
+
+siproc.add_command(backup_group)

@@ -13,6 +13,7 @@ from .report import load, machine
 from .seed import Workspace
 
 BENCHMARKS = [
+    "app.bench.engine",
     "app.bench.inbox",
     "app.bench.timers",
     "app.bench.dashboard",

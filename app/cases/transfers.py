@@ -53,7 +53,8 @@ def decide_transfer(transfer: CaseTransfer, user, accept: bool, note, now) -> Ca
         for instance in instances:
             instance.office_id = transfer.to_office_id
         db.session.execute(db.update(HumanTask).where(HumanTask.case_id == case.id, HumanTask.completed_at.is_(None))
-                           .values(office_id=transfer.to_office_id, assignee_id=None))
+                           .values(office_id=transfer.to_office_id, assignee_id=None,
+                                   row_version=HumanTask.row_version + 1))
     title = _("Traslado aceptado por %(o)s", o=transfer.to_office.name) if accept else \
         _("Traslado rechazado por %(o)s", o=transfer.to_office.name)
     record_event(case.id, "transfer_decided", title, user.id, now, details=[[_("Nota"), note]] if note else [])

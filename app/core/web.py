@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
@@ -44,6 +45,7 @@ def init_app(app):
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(OperationalError, _database_busy)
+    app.register_error_handler(StaleDataError, _stale)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
 
@@ -117,6 +119,13 @@ def _domain_error(exc):
 
 BUSY_SIGNS = ("database is locked", "database is busy", "could not serialize", "deadlock detected",
               "lock not available")
+
+
+def _stale(_exc):
+    """A row changed by someone else between our read and our write (optimistic lock): nothing was saved."""
+    db.session.rollback()
+    return _page(409, _("Otra persona modificó este registro al mismo tiempo. Vuelva a cargar la página para ver "
+                        "su estado actual. No se guardó nada."))
 
 
 def _database_busy(exc):

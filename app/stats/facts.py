@@ -100,10 +100,16 @@ def _as_date(value) -> date | None:
     return value
 
 
+def _zone(name: str | None) -> ZoneInfo:
+    return ZoneInfo(name or "America/Tegucigalpa")  # ZoneInfo caches each zone by key
+
+
 def fact_rows(connection, case_ids) -> list[dict]:
     """The case_facts rows of these cases, computed from the case file."""
-    zones = {oid: ZoneInfo(tz or "America/Tegucigalpa") for oid, tz in connection.execute(
-        sa.select(_offices.c.id, _offices.c.timezone))}
+    ids = list(case_ids)
+    zones = {oid: _zone(tz) for oid, tz in connection.execute(
+        sa.select(_offices.c.id, _offices.c.timezone)
+        .where(_offices.c.id.in_(sa.select(_cases.c.office_id).where(_cases.c.id.in_(ids)))))}
     first_help = (sa.select(sa.func.min(_assistances.c.given_on)).where(_assistances.c.case_id == _cases.c.id)
                   .scalar_subquery())
     alone = sa.exists().where(_markers.c.person_id == _cases.c.person_id,
@@ -113,10 +119,10 @@ def fact_rows(connection, case_ids) -> list[dict]:
                        _persons.c.origin_department_code, _persons.c.origin_municipality_code,
                        first_help.label("first_help"), alone.label("alone"))
              .join(_persons, _persons.c.id == _cases.c.person_id)
-             .where(_cases.c.id.in_(list(case_ids))))
+             .where(_cases.c.id.in_(ids)))
     rows = []
     for r in connection.execute(query):
-        zone = zones.get(r.office_id) or ZoneInfo("America/Tegucigalpa")
+        zone = zones.get(r.office_id) or _zone(None)
         opened = _local_day(r.opened_at, zone)
         closed = _local_day(r.closed_at, zone)
         helped = _as_date(r.first_help)
@@ -187,8 +193,12 @@ def _collect(session, _context, _instances):
             pending.update(session.scalars(sa.select(_cases.c.id).where(_cases.c.person_id.in_(persons))))
 
 
-@event.listens_for(Session, "after_flush_postexec")
-def _refresh(session, _context):
+@event.listens_for(Session, "before_commit")
+def _refresh(session):
+    """Once per transaction, just before it commits: a task completion changes its case several times (risk,
+    then status), and its facts are recomputed once, with the final values."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # collects the last changes; new cases get their ids
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -199,3 +209,37 @@ def _refresh(session, _context):
 @event.listens_for(Session, "after_rollback")
 def _forget(session):
     session.info.pop(_PENDING, None)
+
+
+# ---------------------------------------------------------------- consistency check (flask siproc check)
+def differences() -> list[str]:
+    """Every case whose case_facts row is missing or differs from its recomputation (read-only)."""
+    found: list[str] = []
+    columns = [c.name for c in _facts.columns]
+    connection = db.session.connection()
+    last = 0
+    while True:
+        ids = list(connection.scalars(sa.select(_cases.c.id).where(_cases.c.id > last)
+                                      .order_by(_cases.c.id).limit(BATCH)))
+        if not ids:
+            return found
+        wanted = {row["case_id"]: row for row in fact_rows(connection, ids)}
+        stored = {row.case_id: dict(row._mapping) for row in connection.execute(
+            sa.select(_facts).where(_facts.c.case_id.in_(ids)))}
+        for case_id in ids:
+            have = stored.get(case_id)
+            if have is None:
+                found.append(f"[case_fact] caso {case_id}: falta su fila de estadísticas")
+                continue
+            changed = [c for c in columns if _plain(wanted[case_id].get(c)) != _plain(have.get(c))]
+            if changed:
+                found.append(f"[case_fact] caso {case_id}: difiere en {', '.join(changed)}")
+        last = ids[-1]
+
+
+def _plain(value):
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and len(value) >= 10 and value[4] == "-":
+        return value[:10]  # a date read back as text on a bare SQLite connection
+    return value.isoformat() if hasattr(value, "isoformat") else value

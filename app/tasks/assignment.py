@@ -61,7 +61,7 @@ def assign_case(supervisor, case: Case, officer_id, now):
     moved = db.session.execute(
         db.update(HumanTask).where(HumanTask.case_id == case.id, HumanTask.completed_at.is_(None),
                                    HumanTask.role == officer.role)
-        .values(assignee_id=officer.id, claimed_at=now)).rowcount
+        .values(assignee_id=officer.id, claimed_at=now, row_version=HumanTask.row_version + 1)).rowcount
     record_event(case.id, "case_assigned", _("Caso asignado a %(u)s (%(n)d tareas abiertas pasan a su bandeja)",
                                              u=officer.full_name, n=moved), supervisor.id, now)
     return case

@@ -9,6 +9,7 @@ from ..cases.persons import PersonDecisionNeeded
 from ..core import clock
 from ..core.errors import DomainError
 from ..extensions import db
+from ..workflow import services as workflow
 from ..workflow.models import HumanTask
 from . import assignment, drafts, services
 from . import inbox as queues
@@ -103,6 +104,7 @@ def _act(human_task, action, success, back_to_task=False):
     """Run one assignment or draft action; commit and confirm, or roll back and explain."""
     try:
         action()
+        workflow.flush_or_conflict()  # a concurrent change of the same task: a clear Conflict, not a 500
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()

@@ -113,6 +113,11 @@ class HumanTask(db.Model):
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(String(20))  # completed | cancelled
+    # Optimistic lock of the row: of two concurrent claims, assignments or completions of one task, the second
+    # fails (StaleDataError -> Conflict) instead of silently overwriting the first.
+    row_version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    __mapper_args__ = {"version_id_col": row_version}
 
     instance = relationship(WorkflowInstance, lazy="select")
     completed_by = relationship("User", foreign_keys=[completed_by_id], lazy="select")

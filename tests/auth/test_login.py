@@ -160,12 +160,9 @@ def test_production_cookie_defaults(tmp_path):
 
 
 def test_behind_a_trusted_proxy_the_client_address_is_used(template_db, tmp_path):
-    import shutil
+    from tests.conftest import clone_db, make_app
 
-    from tests.conftest import make_app
-
-    shutil.copyfile(template_db, tmp_path / "p.db")
-    proxied = make_app(tmp_path / "p.db", tmp_path, TRUSTED_PROXIES=1)
+    proxied = make_app(clone_db(template_db, tmp_path, "p.db"), tmp_path, TRUSTED_PROXIES=1)
     with proxied.app_context():
         client = proxied.test_client()
         for i in range(20):

@@ -3,7 +3,7 @@ import pytest
 
 from app.auth.policy import ENDPOINT_RULES, PUBLIC
 from app.extensions import db
-from tests.conftest import PASSWORD, flashes, make_app
+from tests.conftest import PASSWORD, clone_db, flashes, make_app
 from tests.helpers import register_case, single_open_task
 
 
@@ -13,10 +13,7 @@ def test_every_route_has_an_explicit_rule(app):
 
 
 def test_route_without_rule_is_refused(template_db, tmp_path):
-    import shutil
-
-    shutil.copyfile(template_db, tmp_path / "t.db")
-    app = make_app(tmp_path / "t.db", tmp_path)
+    app = make_app(clone_db(template_db, tmp_path, "t.db"), tmp_path)
     app.add_url_rule("/sin-regla", "sin_regla", lambda: "datos")
     response = app.test_client().get("/sin-regla")
     assert response.status_code == 403 and "datos" not in response.get_data(as_text=True)
@@ -75,10 +72,7 @@ def test_office_users_only_see_their_office_cases(login):
 
 
 def test_csrf_is_required_on_posts(template_db, tmp_path):
-    import shutil
-
-    shutil.copyfile(template_db, tmp_path / "t.db")
-    app = make_app(tmp_path / "t.db", tmp_path, WTF_CSRF_ENABLED=True)
+    app = make_app(clone_db(template_db, tmp_path, "t.db"), tmp_path, WTF_CSRF_ENABLED=True)
     client = app.test_client()
     response = client.post("/login", data={"username": "oficial.tap", "password": PASSWORD})
     assert response.status_code == 400
