@@ -33,6 +33,9 @@ def create_app(config=None):
     for package in (reference, auth, workflow, cases, tasks, audit, notifications, scheduler, modeler, stats):
         package.init_app(app)
     web.init_app(app)
+    from .ops import health
+
+    health.init_app(app)
 
     from .cli import register_cli
 

@@ -99,6 +99,7 @@ def serve_command(host, port):
     from .scheduler.runner import start_background
 
     app = current_app._get_current_object()
+    app.config["SCHEDULER_ENABLED"] = True  # this process sweeps: /listo checks that it does
     scheduler = start_background(app)
     click.echo(f"SIPROC en http://{host}:{port}  (planificador cada {app.config['SCHEDULER_INTERVAL_SECONDS']} s)")
     if app.config["SESSION_COOKIE_SECURE"] and host not in ("127.0.0.1", "localhost", "::1"):

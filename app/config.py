@@ -40,6 +40,7 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     SCHEDULER_INTERVAL_SECONDS = 30  # how often the sweep fires due timers and applies deadline rules
     SWEEP_BATCH = 1000  # due instances handled per sweep (the rest wait for the next one)
+    SCHEDULER_ENABLED = False  # set by the processes that run the scheduler (siproc serve); /listo then checks it
     SWEEP_LEASE_SECONDS = 300  # a crashed sweep's lease expires after this; then another scheduler may sweep
     ESCALATION_DAYS = 7  # an overdue task is escalated to the office's supervisors after this many days
     BASE_URL = "http://127.0.0.1:5000"  # used in links of e-mailed notices

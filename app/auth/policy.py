@@ -11,6 +11,7 @@ from ..cases.retention_views import ENDPOINT_RULES as retention_rules
 from ..modeler.form_views import ENDPOINT_RULES as form_rules
 from ..modeler.views import ENDPOINT_RULES as modeler_rules
 from ..notifications.views import ENDPOINT_RULES as notification_rules
+from ..ops.health import ENDPOINT_RULES as health_rules
 from ..reference.views import ENDPOINT_RULES as catalog_rules
 from ..scheduler.views import ENDPOINT_RULES as scheduler_rules
 from ..stats.views import ENDPOINT_RULES as stats_rules
@@ -67,6 +68,7 @@ ENDPOINT_RULES.update(scheduler_rules)
 ENDPOINT_RULES.update(modeler_rules)
 ENDPOINT_RULES.update(form_rules)
 ENDPOINT_RULES.update(stats_rules)
+ENDPOINT_RULES.update(health_rules)
 
 
 def rule_for(endpoint):

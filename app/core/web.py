@@ -38,6 +38,7 @@ def home():
 
 def init_app(app):
     app.register_blueprint(bp)
+    app.before_request(_refuse_nul_characters)
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["local_date"] = local_date
     app.context_processor(_navigation)
@@ -119,6 +120,16 @@ def _domain_error(exc):
 
 BUSY_SIGNS = ("database is locked", "database is busy", "could not serialize", "deadlock detected",
               "lock not available")
+
+
+def _refuse_nul_characters():
+    """A NUL character is never valid text (PostgreSQL cannot even store it): refuse the request, save nothing."""
+    values = [request.path]
+    if request.method in ("POST", "PUT", "PATCH") or request.args:
+        values += [*request.args.values(), *request.form.values(), *request.form.keys(), *request.args.keys()]
+    if any("\x00" in value for value in values):
+        return _page(400, _("La solicitud contiene caracteres no permitidos. No se guardó nada."))
+    return None
 
 
 def _stale(_exc):

@@ -387,7 +387,8 @@ def _tool(name: str) -> str:
 def _run(args: list[str], env: dict[str, str]) -> str:
     name = Path(args[0]).name
     try:
-        done = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+        done = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace",
+                              check=False)
     except OSError as exc:
         raise BackupError(f"no se pudo ejecutar {name}: {exc.strerror or exc}") from exc
     if done.returncode != 0:

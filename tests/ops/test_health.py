@@ -8,26 +8,16 @@ import sqlalchemy as sa
 from app.auth import policy
 from app.core import clock
 from app.extensions import db
-from app.ops import health
 from app.scheduler import lease
 from tests.conftest import TEST_KEY, make_app
 
 
-def _wire(app, monkeypatch):
-    """Register the blueprint and its public rules on a fresh app while create_app and policy.py do not yet.
-    Harmless once they do (the blueprint is then already there and the rules equal)."""
-    if "health" not in app.blueprints:
-        health.init_app(app)
-    for endpoint, rule in health.ENDPOINT_RULES.items():
-        monkeypatch.setitem(policy.ENDPOINT_RULES, endpoint, rule)
+@pytest.fixture
+def health_app(app):
+    """The normal `app` fixture (create_app wires the health endpoints and policy.py makes them public)."""
+    assert "health" in app.blueprints and policy.ENDPOINT_RULES["health.ready"] == "public"
     app.config["SCHEDULER_ENABLED"] = False
     return app
-
-
-@pytest.fixture
-def health_app(app, monkeypatch):
-    """The normal `app` fixture (make_app on a copy of the template database), health endpoints wired."""
-    return _wire(app, monkeypatch)
 
 
 @pytest.fixture
@@ -124,7 +114,7 @@ def test_scheduler_disabled_ignores_the_sweeps(health_app, anonymous):
 
 def test_a_database_that_does_not_answer(tmp_path, monkeypatch):
     missing = tmp_path / "no-existe" / "siproc.db"
-    app = _wire(make_app(missing, tmp_path), monkeypatch)
+    app = make_app(missing, tmp_path, SCHEDULER_ENABLED=False)
     client = app.test_client()
     assert client.get("/salud").status_code == 200
     response = client.get("/listo")

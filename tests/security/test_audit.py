@@ -44,6 +44,14 @@ def test_triggers_forbid_deleting_or_editing_sealed_rows(app):
     assert verify_chain().ok
 
 
+def _drop_trigger(name):
+    """What an attacker with database access does (PostgreSQL has one trigger for both rules)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events"))
+    else:
+        db.session.execute(sa.text(f"DROP TRIGGER {name}"))
+
+
 @pytest.mark.parametrize("tamper,expected", [
     ("UPDATE audit_events SET details_json = '{\"formato\": \"pdf\"}' WHERE id = :id", "modificada"),
     ("DELETE FROM audit_events WHERE id = :id", "borrada"),
@@ -54,8 +62,8 @@ def test_edits_and_deletions_are_detected_even_without_the_triggers(app, tamper,
     db.session.commit()
     seal_pending()
     middle = db.session.scalars(db.select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(2)).all()[-1]
-    db.session.execute(sa.text("DROP TRIGGER audit_events_no_delete"))
-    db.session.execute(sa.text("DROP TRIGGER audit_events_seal_only"))  # an attacker with database access
+    _drop_trigger("audit_events_no_delete")
+    _drop_trigger("audit_events_seal_only")  # an attacker with database access
     db.session.execute(sa.text(tamper), {"id": middle})
     db.session.commit()
     report = verify_chain()
@@ -69,7 +77,7 @@ def test_verify_command_exits_nonzero_on_tampering(app):
     assert runner.invoke(args=["siproc", "audit", "seal"]).exit_code == 0
     ok = runner.invoke(args=["siproc", "audit", "verify"])
     assert ok.exit_code == 0 and "0 not yet sealed" in ok.output
-    db.session.execute(sa.text("DROP TRIGGER audit_events_seal_only"))
+    _drop_trigger("audit_events_seal_only")
     db.session.execute(sa.text("UPDATE audit_events SET actor_name = 'otro'"))
     db.session.commit()
     broken = runner.invoke(args=["siproc", "audit", "verify"])

@@ -27,9 +27,10 @@ def test_anonymous_users_are_sent_to_login(client, path):
 
 
 def test_public_endpoints_are_only_login_and_static():
-    """auth.login_code (the second-factor step) only works for a session that passed the password step."""
+    """auth.login_code (the second-factor step) only works for a session that passed the password step; the
+    health endpoints answer a status word and the failed checks' names, never data."""
     public = sorted(e for e, rule in ENDPOINT_RULES.items() if rule == PUBLIC)
-    assert public == ["auth.login", "auth.login_code", "static"]
+    assert public == ["auth.login", "auth.login_code", "health.live", "health.ready", "static"]
 
 
 def test_wrong_password_is_refused_in_spanish(client):
@@ -104,3 +105,13 @@ def test_user_text_is_escaped(login):
     page = officer.get(f"/casos/{case_id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     assert "<img src=x" not in page
+
+
+def test_nul_characters_are_refused_and_nothing_is_saved(login):
+    from app.workflow.models import WorkflowInstance
+
+    before = db.session.scalar(db.select(db.func.count()).select_from(WorkflowInstance))
+    response = login("oficial.tap").post("/casos/nuevo", data={"proceso": "proteccion_consular\x00"})
+    assert response.status_code == 400
+    assert "caracteres no permitidos" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(WorkflowInstance)) == before
