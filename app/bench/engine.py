@@ -7,24 +7,21 @@ SIPROC keeps the spec once per process version in memory and stores only the sta
 HTTP (session, permissions, form validation, domain action, engine, projections, encryption, commit) should
 cost no more than that raw cycle. Goal: HTTP median / raw cycle median <= 1.0.
 
-This is the one module outside app/workflow/ that imports SpiffWorkflow: the raw cycle must not go through
-app.workflow.engine, whose spec cache and state-only storage are what is being compared against it (only
-the app's restricted script engine is borrowed, so both sides evaluate the diagram's expressions alike).
+The raw cycle (app/workflow/baseline.py) does not go through app.workflow.engine, whose spec cache and
+state-only storage are what is being compared against it (only the app's restricted script engine is
+borrowed, so both sides evaluate the diagram's expressions alike).
 """
 import cProfile
 import gc
 import pstats
 import re
 import time
-from uuid import UUID
 
 import sqlalchemy as sa
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.util.task import TaskState
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
+from ..workflow.baseline import FullJsonCycle, task_count
 from ..workflow.engine import SERIALIZER_VERSION, get_engine
 from ..workflow.models import HumanTask, WorkflowInstance
 from .inbox import IsolatedClient, login
@@ -216,12 +213,8 @@ def _model(app, task_id: int) -> dict:
         "version": f"{version.process_key} v{version.version} ({version.content_hash[:12]})",
         "cache_key": version.cache_key, "spec_json": version.spec_json, "spec_size": len(version.spec_json),
         "state_json": instance.state_json, "stored_size": len(stored), "task_id": task.task_id,
-        "tasks": _task_count(workflow), "workflow": workflow, "data": data,
+        "tasks": task_count(workflow), "workflow": workflow, "data": data,
     }
-
-
-def _task_count(workflow) -> int:
-    return len(workflow.tasks) + sum(len(sub.tasks) for sub in workflow.subprocesses.values())
 
 
 def _kb(size: int) -> str:
@@ -233,37 +226,24 @@ class RawCycle:
     """SpiffWorkflow alone on the full serialization (spec included), as a design storing it would run."""
 
     def __init__(self, model):
-        registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
-        self.serializer = BpmnWorkflowSerializer(registry)
-        self.script_engine = get_engine().script_engine  # the same restricted evaluator the app runs
-        self.full_json = self.serializer.serialize_json(model["workflow"])
-        self.task_id = UUID(model["task_id"])
-        self.data = model["data"]
+        self.cycle = FullJsonCycle(model["workflow"], model["task_id"], model["data"])
+        self.full_json = self.cycle.full_json
         self.samples: list[float] = []
         self.result, self.workflow = "", None
         self.tasks_after = self.size_after = 0
 
     def once(self, samples: list[float]) -> None:
         started = time.perf_counter()
-        workflow = self.serializer.deserialize_json(self.full_json)
-        workflow.script_engine = self.script_engine
-        task = workflow.get_task_from_id(self.task_id)
-        if task is None or task.state != TaskState.READY:
-            raise RuntimeError(f"the raw cycle did not find {STEP} READY")
-        task.task_spec.add_data_from_form(task, self.data)
-        task.run()
-        workflow.refresh_timers()
-        workflow.do_engine_steps()
-        self.result = self.serializer.serialize_json(workflow)
+        self.result = self.cycle.run()
         samples.append((time.perf_counter() - started) * 1000)
-        self.workflow = workflow
+        self.workflow = self.cycle.workflow
 
     def check(self) -> None:
         """The raw cycle took the same path as the app: the next step is Remisión."""
-        ready = [t.task_spec.bpmn_id for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)]
+        ready = self.cycle.ready_steps()
         if ready != [NEXT_STEP]:
             raise RuntimeError(f"the raw cycle reached {ready}, not {NEXT_STEP}")
-        self.tasks_after = _task_count(self.workflow)
+        self.tasks_after = task_count(self.workflow)
         self.size_after = len(self.result)
 
 

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import test_smoke
+from tests.browser import test_modeler_js, test_smoke
 from tests.browser.test_modeler_js import security_policy
+
+page = test_modeler_js.page  # the same Chromium page fixture (console errors and CSP violations collected)
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "app" / "static"
@@ -137,25 +139,6 @@ def site(tmp_path_factory):
     server.server_close()
 
 
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 950}, locale="es-HN")
-        errors = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-        page.add_init_script("""
-            window.__csp = [];
-            document.addEventListener('securitypolicyviolation', e =>
-                window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sample || '')));
-        """)
-        page.errors = errors
-        yield page
-        browser.close()
 
 
 def assert_clean_console(page):
