@@ -2,9 +2,7 @@
 import json
 
 from flask_babel import gettext as _
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..auth import policy
 from ..cases.services import record_event
@@ -13,14 +11,12 @@ from ..core.actions import ActionContext, get_action
 from ..core.errors import DomainError, NotAllowed
 from ..extensions import db
 from ..formschema import compile_form, load_form
+from ..formschema.instructions import render_instructions
 from ..formschema.loader import load_ui
 from ..reference.services import option_choices
 from ..workflow import services as workflow
 from ..workflow.engine import get_engine
 from ..workflow.models import HumanTask, ProcessVersion
-
-_instructions_env = SandboxedEnvironment(autoescape=True)
-
 
 _compiled_forms: dict[tuple, object] = {}
 
@@ -57,16 +53,21 @@ def build_form(human_task, formdata=None, data=None, csrf=True):
 
 
 def instructions(human_task, case) -> Markup | None:
-    """The step's instructions, with {{ numero_caso }} and {{ persona }} filled in (sandboxed)."""
+    """The step's instructions as safe HTML (a little Markdown, see formschema.instructions), with the case's
+    {{ numero_caso }}, {{ persona }}, {{ oficina }} and {{ categoria }} filled in.
+
+    The task's own form data is not offered: it lives only in the encrypted workflow state, which the task
+    page does not decrypt or deserialize (see WorkflowInstance.state_json).
+    """
     info = task_definition(human_task)
     if not info or not info.instructions:
         return None
-    context = {"numero_caso": case.number if case else "", "persona": case.person.full_name if case else ""}
-    try:
-        text = _instructions_env.from_string(info.instructions).render(context)
-    except TemplateError:
-        text = str(escape(info.instructions))
-    return Markup("<br>").join(Markup(text).split("\n"))
+    fields = {}
+    if case is not None:
+        fields = {"numero_caso": case.number, "persona": case.person.full_name,
+                  "oficina": case.office.name if case.office else "",
+                  "categoria": case.category.name if case.category else ""}
+    return render_instructions(info.instructions, fields)
 
 
 def check_can_work(user, human_task):
