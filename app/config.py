@@ -42,6 +42,12 @@ class Defaults:
     SWEEP_BATCH = 1000  # due instances handled per sweep (the rest wait for the next one)
     SCHEDULER_ENABLED = False  # set by the processes that run the scheduler (siproc serve); /listo then checks it
     SWEEP_LEASE_SECONDS = 300  # a crashed sweep's lease expires after this; then another scheduler may sweep
+    # Budgets of diagram code (conditions, scripts, timers), enforced by the interpreter while it runs
+    DIAGRAM_CODE_MS = 50  # one expression or script
+    DIAGRAM_CODE_MAX_BYTES = 1_000_000  # any one value it builds (text, list, dict, integer)
+    DIAGRAM_CODE_MAX_DEPTH = 32  # nesting of values and of the code itself
+    DIAGRAM_RUN_MS = 1000  # all diagram code of one request or scheduler job
+    DIAGRAM_RUN_MAX_TASKS = 2000  # automatic steps (gateways, scripts, events) of one request or job
     ESCALATION_DAYS = 7  # an overdue task is escalated to the office's supervisors after this many days
     BASE_URL = "http://127.0.0.1:5000"  # used in links of e-mailed notices
     MAIL_SERVER = None  # SMTP host; None: notices stay in the app only

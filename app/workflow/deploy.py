@@ -27,8 +27,11 @@ def deploy_directory(bpmn_dir, forms_dir) -> list[DeployResult]:
 
 def deploy_files(files: dict[str, bytes], forms: dict[str, str], comment=None, author=None) -> list[DeployResult]:
     """Parse, lint and store each process; an unchanged process keeps its version. Flushes only."""
-    parsed = get_engine().parse(files)
     problems = [p for name, data in sorted(files.items()) for p in lint_diagram(name, data, forms)]
+    try:
+        parsed = get_engine().parse(files)
+    except DiagramError as exc:  # the project's own (Spanish) findings first, then the engine's
+        raise DiagramError(problems + exc.problems) from exc
     if problems:
         raise DiagramError(problems)
     called = {key for process in parsed for key in json.loads(process.spec_json)["subprocess_specs"]}

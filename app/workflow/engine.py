@@ -26,6 +26,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..core import clock
 from .evaluator import script_engine
+from .language.limits import DiagramCodeError, engine_run
 from .xmlsafe import UnsafeXML, parse_xml
 
 __all__ = ["DiagramError", "EngineError", "get_engine", "SERIALIZER_VERSION"]
@@ -262,11 +263,12 @@ class Engine:
         (a duration or date) or re-armed for their next occurrence (a cycle such as "R/P7D").
         """
         before = {t.task_id: t for t in self.waiting_timers(workflow)}
-        try:
-            workflow.refresh_timers()
-            workflow.do_engine_steps()
-        except SpiffWorkflowException as exc:
-            raise EngineError(_engine_message(exc)) from exc
+        with engine_run() as budget:
+            try:
+                workflow.refresh_timers()
+                workflow.do_engine_steps(did_complete_task=lambda task: budget.task_done(_task_name(task)))
+            except (SpiffWorkflowException, DiagramCodeError) as exc:
+                raise EngineError(_engine_message(exc)) from exc
         after = {t.task_id: t.due_at for t in self.waiting_timers(workflow)}
         now = clock.now()
         return [self._fired(workflow, timer) for task_id, timer in before.items()
@@ -285,12 +287,13 @@ class Engine:
         task = workflow.get_task_from_id(UUID(task_id))
         if task is None or task.state != TaskState.READY or not _is_user_task(task.task_spec):
             raise EngineError("la tarea ya no está pendiente")
-        try:
-            task.task_spec.add_data_from_form(task, data) if hasattr(task.task_spec, "add_data_from_form") \
-                else task.data.update(data)
-            task.run()
-        except SpiffWorkflowException as exc:
-            raise EngineError(_engine_message(exc)) from exc
+        with engine_run():
+            try:
+                task.task_spec.add_data_from_form(task, data) if hasattr(task.task_spec, "add_data_from_form") \
+                    else task.data.update(data)
+                task.run()
+            except (SpiffWorkflowException, DiagramCodeError) as exc:
+                raise EngineError(_engine_message(exc)) from exc
 
     def ready_user_tasks(self, workflow: BpmnWorkflow) -> list[ReadyTask]:
         return [
@@ -327,7 +330,7 @@ class Engine:
         task = workflow.get_task_from_id(UUID(task_id))
         try:
             return self.script_engine.evaluate(task, expression)
-        except SpiffWorkflowException as exc:
+        except (SpiffWorkflowException, DiagramCodeError) as exc:
             raise EngineError(_engine_message(exc)) from exc
 
     def completed_bpmn_ids(self, workflow: BpmnWorkflow) -> list[str]:
@@ -372,10 +375,21 @@ def _validation_message(exc) -> str:
     return f"{message} (línea {line})" if line else message
 
 
+def _task_name(task) -> str:
+    return task.task_spec.bpmn_name or task.task_spec.bpmn_id or task.task_spec.name
+
+
 def _engine_message(exc) -> str:
+    """Spanish: the element that failed and why (the interpreter's message when it refused the code)."""
     task = getattr(exc, "task", None)
-    where = f" en «{task.task_spec.bpmn_name or task.task_spec.bpmn_id}»" if task is not None else ""
-    return f"error del diagrama{where}: {exc}"
+    where = f" en «{_task_name(task)}»" if task is not None else ""
+    message = getattr(exc, "diagram_message", None) or getattr(exc, "message", None)
+    cause = exc
+    while message is None and cause is not None:
+        if isinstance(cause, DiagramCodeError):
+            message = cause.message
+        cause = cause.__cause__ or getattr(cause, "exception", None)
+    return f"error del diagrama{where}: {message or exc}"
 
 
 @functools.cache

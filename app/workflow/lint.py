@@ -6,6 +6,7 @@ from lxml import etree
 
 from ..auth.roles import role_for_lane
 from ..formschema import FormSchemaError, compile_form, load_form
+from ..formschema.instructions import check_instructions
 from ..formschema.loader import load_ui
 from .engine import check_timer_literal
 from .evaluator import check_source
@@ -31,6 +32,7 @@ def lint_diagram(filename: str, data: bytes, forms: dict[str, str]) -> list[tupl
              for ref in lane.iterfind("bpmn:flowNodeRef", NS) if ref.text}
     for task in root.iterfind(".//bpmn:userTask", NS):
         problems.extend((filename, task.get("id"), msg) for msg in _user_task_problems(task, lanes, forms))
+    problems.extend((filename, _owner_id(node), message) for node, message in _unsupported(root))
     for element, mode, label in _code_elements(root):
         problems.extend((filename, _owner_id(element), f"{label}: {msg}") for msg in check_source(element.text, mode))
     for element in root.iterfind(".//bpmn:timerEventDefinition/*", NS):
@@ -61,6 +63,8 @@ def _user_task_problems(task, lanes, forms):
             compile_form(form, load_form(form, forms[form]), load_ui(ui_name, forms.get(ui_name)))
         except FormSchemaError as exc:
             yield str(exc)
+    for element in task.iterfind(".//spiffworkflow:instructionsForEndUser", NS):
+        yield from (f"instrucciones de «{name}»: {m}" for m in check_instructions(element.text or ""))
     deadline = props.get("deadline")
     if deadline:
         if deadline.strip().upper().startswith("P"):
@@ -71,9 +75,40 @@ def _user_task_problems(task, lanes, forms):
             yield from (f"plazo de «{name}»: {m}" for m in check_source(deadline, "eval"))
 
 
+UNSUPPORTED_NODES = {  # BPMN flow elements SIPROC cannot execute (a later issue may add connectors or DMN)
+    "serviceTask": "las tareas de servicio no se pueden ejecutar en SIPROC (no hay conectores)",
+    "businessRuleTask": "las tareas de reglas de negocio (DMN) aún no se pueden ejecutar en SIPROC",
+    "sendTask": "las tareas de envío de mensajes no se pueden ejecutar en SIPROC",
+    "receiveTask": "las tareas de recepción de mensajes no se pueden ejecutar en SIPROC",
+    "complexGateway": "las compuertas complejas no se pueden ejecutar en SIPROC",
+    "transaction": "los subprocesos de transacción no se pueden ejecutar en SIPROC",
+    "adHocSubProcess": "los subprocesos ad hoc no se pueden ejecutar en SIPROC",
+}
+SUPPORTED_EVENTS = {"timerEventDefinition", "signalEventDefinition", "errorEventDefinition",
+                    "escalationEventDefinition", "terminateEventDefinition"}
+
+
+def _unsupported(root):
+    """Elements the engine would accept but SIPROC cannot run: refused at publish, never met by a case."""
+    for node in root.iter(etree.Element):
+        kind = etree.QName(node)
+        if kind.namespace != NS["bpmn"]:
+            continue
+        name = kind.localname
+        if name in UNSUPPORTED_NODES:
+            yield node, f"«{node.get('name') or node.get('id')}»: {UNSUPPORTED_NODES[name]}"
+        elif name.endswith("EventDefinition") and name not in SUPPORTED_EVENTS:
+            yield node, (f"el evento «{name.removesuffix('EventDefinition')}» no se puede ejecutar en SIPROC "
+                         "(admitidos: temporizador, señal, error, escalamiento, terminación)")
+
+
 def _code_elements(root):
     for element in root.iterfind(".//bpmn:conditionExpression", NS):
         yield element, "eval", "condición"
+    for tag, label in (("loopCardinality", "cardinalidad"), ("completionCondition", "condición de término"),
+                       ("loopCondition", "condición del bucle")):
+        for element in root.iterfind(f".//bpmn:{tag}", NS):
+            yield element, "eval", label
     for element in root.iterfind(".//bpmn:script", NS):
         yield element, "exec", "script"
     for tag in ("preScript", "postScript"):

@@ -56,7 +56,13 @@ def user_task_titles() -> list[tuple[str, str]]:
 
 
 def start_instance(version: ProcessVersion, office_id: int, started_by_id: int | None) -> WorkflowInstance:
-    """Create an instance of a process version and run it up to its first wait."""
+    """Create an instance of a process version and run it up to its first wait.
+
+    The diagram's code runs before the instance row is written, so no database write lock is held while it
+    runs; code that fails or breaks its budget leaves nothing behind.
+    """
+    workflow = get_engine().new_workflow(version.cache_key, lambda: version.spec_json)
+    fired = _advance(workflow)
     instance = WorkflowInstance(
         process_version=version,
         process_version_id=version.id,
@@ -67,8 +73,7 @@ def start_instance(version: ProcessVersion, office_id: int, started_by_id: int |
     )
     db.session.add(instance)
     db.session.flush()
-    workflow = get_engine().new_workflow(version.cache_key, lambda: version.spec_json)
-    _advance_and_save(instance, workflow, completing=None)
+    _advance_and_save(instance, workflow, completing=None, fired=fired)
     return instance
 
 
@@ -127,12 +132,17 @@ def _load_or_fail(instance):
         raise DomainError(_("No se pudo cargar el proceso: %(error)s", error=str(exc))) from exc
 
 
-def _advance_and_save(instance: WorkflowInstance, workflow, completing):
-    engine = get_engine()
+def _advance(workflow):
     try:
-        fired = engine.advance(workflow)
+        return get_engine().advance(workflow)
     except EngineError as exc:
         raise DomainError(_("El proceso no pudo avanzar: %(error)s", error=str(exc))) from exc
+
+
+def _advance_and_save(instance: WorkflowInstance, workflow, completing, fired=None):
+    engine = get_engine()
+    if fired is None:
+        fired = _advance(workflow)
     ready = engine.ready_user_tasks(workflow)
     now = clock.now()
     _project_human_tasks(instance, workflow, ready, completing, now)

@@ -148,7 +148,7 @@ def test_validate_reports_problems_without_storing(gestor):
 @pytest.mark.parametrize("code, expected", [
     ('__import__("os").system("id")', "«__import__» no está permitido"),
     ('categoria.__class__.__mro__ == 1', "«__class__» no está permitido"),
-    ('open("/etc/passwd").read() == "x"', "«open» no está permitido"),
+    ('open("/etc/passwd").read() == "x"', "la función «open» no está permitida"),
 ])
 def test_script_escapes_in_conditions_are_refused(gestor, code, expected):
     xml = current_xml(gestor).replace('categoria == "DET"', code, 1)

@@ -88,7 +88,7 @@ LINT_CASES = [
     ("import in a script", {"script": "__import__('os').system('id')"}, "Script_b", "__import__"),
     ("dunder walk in a condition", {"condition": "().__class__.__bases__[0].__subclasses__()"}, "F4", "__class__"),
     ("open a file", {"script": "datos = open('/etc/passwd').read()"}, "Script_b", "open"),
-    ("import statement", {"script": "import os"}, "Script_b", "Import"),
+    ("import statement", {"script": "import os"}, "Script_b", "«import»"),
     ("lane without a role", {"lane": "Contabilidad"}, "Task_a", "Contabilidad"),
     ("missing form", {"form": "no_existe.json"}, "Task_a", "no_existe.json"),
     ("syntax error", {"condition": "valor &gt;"}, "F4", "sintaxis"),
