@@ -54,7 +54,7 @@ def parsed(source: str, mode: str, limits: Limits | None = None):
     return _parsed(source, mode, limits or configured_limits())
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=512)  # a diagram has tens of expressions; bounded memory
 def _parsed(source: str, mode: str, limits: Limits):
     if not isinstance(source, str):
         raise DiagramCodeError("el código debe ser texto")

@@ -97,6 +97,12 @@ class Run:
             raise BudgetExceeded(f"el código produjo más de {self.limits.max_total:,} bytes en total"
                                  .replace(",", "."))
 
+    def fits(self, size: int, added: int = 0):
+        """Refuse growing a container to `size` bytes beyond the ceiling; only `added` bytes are new."""
+        if size > self.limits.max_size:
+            self.need(size)
+        self.need(added)
+
     def check_int(self, value):
         if type(value) is int and value.bit_length() > self.limits.max_int_bits:
             raise BudgetExceeded(f"el número supera {self.limits.max_int_bits} bits")
@@ -450,7 +456,7 @@ class Run:
             if type(key) is slice:
                 raise DiagramCodeError("no se admite asignar a un rango de una lista")
             if type(container) is dict:
-                self.need(16 * (len(container) + 1))
+                self.fits(16 * (len(container) + 1), 16)
             container[key] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             if type(value) not in (list, tuple) or len(value) != len(target.elts):

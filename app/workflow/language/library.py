@@ -235,20 +235,20 @@ def _strftime(run, value, fmt):
 
 def _extend(run, items, more):
     more = _items(run, more)
-    run.need(8 * (len(items) + len(more)))
+    run.fits(8 * (len(items) + len(more)), 8 * len(more))
     items.extend(more)
 
 
 def _grow(method):
     def grow(run, container, *args):
-        run.need(8 * (len(container) + 1))
+        run.fits(8 * (len(container) + 1), 8)
         return getattr(type(container), method)(container, *args)
     return grow
 
 
 def _update(run, container, other):
     other = other if type(other) in (dict, set) else _items(run, other)
-    run.need(16 * (len(container) + len(other)))
+    run.fits(16 * (len(container) + len(other)), 16 * len(other))
     container.update(other)
 
 
