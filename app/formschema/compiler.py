@@ -5,14 +5,22 @@ required Sí/No radio), single choice (enum, oneOf const/title, or a catalogue t
 x-siproc-options), multiple choice (array of choices), required, minimum/maximum, minLength/maxLength,
 pattern, description/ui:help. Cross-field rules (if/then, dependentRequired) are checked with
 jsonschema after the field checks, with Spanish messages.
+
+Form documents are untrusted (see loader): regular expressions are matched with RE2, never Python re
+(a backtracking pattern cannot freeze a worker), and jsonschema never fetches a remote reference.
 """
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import re2
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import ValidationError as SchemaValidationError
+from referencing import Registry
+from referencing.exceptions import Unresolvable
 from wtforms import (
     BooleanField,
     DateField,
@@ -31,12 +39,13 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    Regexp,
+    StopValidation,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core import clock
+from .loader import SAFE_FORMATS, check_ui, regex_search
 
 YES_NO = [("si", "Sí"), ("no", "No")]
 FIELD_CHECKS = {}  # name -> function(value) returning a Spanish error message or None
@@ -128,8 +137,9 @@ class CompiledForm:
         if not ok:
             return False
         problems = self.schema_errors(self.to_json(form))
+        names = {spec.name for spec in self.fields}
         for name, message in problems.items():
-            target = getattr(form, name, None)
+            target = getattr(form, name) if name in names else None
             if target is not None:
                 target.errors = [*target.errors, message] if isinstance(target.errors, list) else [message]
             else:
@@ -141,10 +151,15 @@ class CompiledForm:
         return {spec.name: _json_value(spec, getattr(form, spec.name).data) for spec in self.fields}
 
     def schema_errors(self, data: dict) -> dict[str, str]:
+        """Field name (or "__form__") -> Spanish message for the schema's rules, regular expressions in RE2."""
         present = {k: v for k, v in data.items() if v is not None}
-        validator = Draft202012Validator(self.schema, format_checker=FormatChecker())
+        validator = SafeValidator(self.schema, format_checker=FormatChecker(SAFE_FORMATS), registry=Registry())
         problems = {}
-        for error in sorted(validator.iter_errors(present), key=lambda e: list(e.path)):
+        try:
+            errors = sorted(validator.iter_errors(present), key=lambda e: list(e.path))
+        except (RecursionError, Unresolvable, re2.error):  # load_form refuses these; never a 500 anyway
+            return {"__form__": _("El formulario tiene una regla que no se puede comprobar.")}
+        for error in errors:
             name, message = _spanish_error(error)
             problems.setdefault(name, message)
         return problems
@@ -159,12 +174,11 @@ class CompiledForm:
 
 
 def compile_form(filename: str, schema: dict, ui: dict | None = None) -> CompiledForm:
-    ui = ui or {}
+    """A CompiledForm from a schema checked by load_form and a UI schema; raises FormSchemaError."""
+    ui = check_ui(filename, ui or {})
     required = set(schema.get("required", []))
     order = ui.get("ui:order") or list(schema["properties"])
-    names = [n for n in order if n in schema["properties"]] + [
-        n for n in schema["properties"] if n not in order
-    ]
+    names = list(dict.fromkeys([n for n in order if n in schema["properties"]] + list(schema["properties"])))
     compiled = CompiledForm(filename, schema, ui)
     for name in names:
         compiled.fields.append(_field_spec(name, schema["properties"][name], ui.get(name) or {}, name in required))
@@ -230,8 +244,10 @@ def _validators(spec: FieldSpec):
         if low >= 0 or high >= 0:
             rules.append(Length(min=low, max=high, message=_length_message(low, high)))
         if prop.get("pattern"):
-            rules.append(Regexp(prop["pattern"], message=prop.get("x-siproc-pattern-message")
-                                or _("El formato no es válido.")))
+            rules.append(_pattern_rule(prop["pattern"], prop.get("x-siproc-pattern-message")
+                                       or _("El formato no es válido.")))
+    if spec.kind == "number":
+        rules.append(_finite)
     if spec.kind in ("integer", "number"):
         low, high = prop.get("minimum"), prop.get("maximum")
         if low is not None or high is not None:
@@ -243,6 +259,24 @@ def _validators(spec: FieldSpec):
     if spec.kind == "multi" and spec.required:
         rules[0] = DataRequired(_("Seleccione al menos una opción."))
     return rules
+
+
+def _pattern_rule(pattern, message):
+    """Like WTForms Regexp, but searched anywhere (as JSON Schema does) with RE2, in linear time."""
+    def check(form, field):
+        try:
+            found = regex_search(pattern, field.data or "")
+        except re2.error:
+            found = False
+        if not found:
+            raise ValidationError(message)
+    return check
+
+
+def _finite(form, field):
+    """NaN and infinities parse as decimals; refuse them before range checks compare them."""
+    if isinstance(field.data, Decimal) and not (field.data.is_finite() and math.isfinite(float(field.data))):
+        raise StopValidation(_("Debe ser un número."))
 
 
 def _not_future(form, field):
@@ -360,9 +394,11 @@ def _spanish_error(error) -> tuple[str, str]:
     name = error.path[0] if error.path else None
     if error.validator == "required":
         missing = [n for n in error.validator_value if n not in error.instance]
-        return (missing[0] if missing else name), _("Este campo es obligatorio.")
+        return (missing[0] if missing else name) or "__form__", _("Este campo es obligatorio.")
     if error.validator == "dependentRequired":
-        return str(error.message.split("'")[1]), _("Este campo es obligatorio.")
+        missing = [n for key, needed in error.validator_value.items() if key in error.instance
+                   for n in needed if n not in error.instance]
+        return (missing[0] if missing else name) or "__form__", _("Este campo es obligatorio.")
     messages = {
         "enum": _("Valor no permitido."),
         "const": _("Valor no permitido."),
@@ -375,3 +411,35 @@ def _spanish_error(error) -> tuple[str, str]:
         "format": _("El formato no es válido."),
     }
     return name or "__form__", messages.get(error.validator, _("El valor no es válido."))
+
+
+# -- jsonschema with RE2: the keywords that would match schema patterns with Python re ------------------
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not regex_search(pattern, instance):
+        yield SchemaValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator, pattern_properties, instance, schema):
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in pattern_properties.items():
+        for key, value in instance.items():
+            if regex_search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator, additional, instance, schema):
+    if not validator.is_type(instance, "object"):
+        return
+    properties, patterns = schema.get("properties", {}), schema.get("patternProperties", {})
+    extras = [key for key in instance
+              if key not in properties and not any(regex_search(p, key) for p in patterns)]
+    if validator.is_type(additional, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], additional, path=extra)
+    elif not additional and extras:
+        yield SchemaValidationError(f"Additional properties are not allowed ({', '.join(map(repr, extras))})")
+
+
+SafeValidator = validators.extend(Draft202012Validator, {
+    "pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties})

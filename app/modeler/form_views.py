@@ -128,6 +128,6 @@ def _titles(documents) -> dict[str, str]:
     for document in documents:
         try:
             titles[document.name] = json.loads(document.text).get("title", "")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # a stored document that no longer loads
             titles[document.name] = ""
     return titles

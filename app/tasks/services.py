@@ -10,7 +10,7 @@ from ..core import clock
 from ..core.actions import ActionContext, get_action
 from ..core.errors import DomainError, NotAllowed
 from ..extensions import db
-from ..formschema import compile_form, load_form
+from ..formschema import FormSchemaError, compile_form, load_form
 from ..formschema.instructions import render_instructions
 from ..formschema.loader import load_ui
 from ..reference.services import option_choices
@@ -25,7 +25,11 @@ def _compiled(version_key: tuple, forms_json, form_file: str, ui_file: str | Non
     """A version's form compiled once per process; forms_json (a callable) is read only on a miss."""
     key = (version_key, form_file, ui_file)
     if key not in _compiled_forms:
-        _compiled_forms[key] = _compile(forms_json(), form_file, ui_file)
+        try:
+            _compiled_forms[key] = _compile(forms_json(), form_file, ui_file)
+        except FormSchemaError as exc:  # a version stored before a rule that its form now breaks
+            raise DomainError(_("El formulario de esta tarea no se puede usar: %(error)s. Un gestor de procesos "
+                                "debe corregirlo y publicar una nueva versión.", error=str(exc))) from exc
     return _compiled_forms[key]
 
 
