@@ -14,7 +14,18 @@ import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from .library import ATTRIBUTES, FUNCTIONS, METHODS, NUMBERS, PLAIN_TYPES, Entry, type_name
+from .library import (
+    ATTRIBUTES,
+    DEEP_FUNCTIONS,
+    DEEP_METHODS,
+    FUNCTIONS,
+    METHODS,
+    MUTATING_METHODS,
+    NUMBERS,
+    PLAIN_TYPES,
+    Entry,
+    type_name,
+)
 from .limits import BudgetExceeded, DiagramCodeError, Limits, current_run
 
 STORABLE_TYPES = frozenset({type(None), bool, int, float, str, list, dict, tuple, datetime, timedelta})
@@ -65,8 +76,9 @@ def describe(exc: Exception) -> str:
 class Run:
     """One evaluation: the scope, the counters, and the node methods."""
 
-    def __init__(self, limits: Limits, data: dict, external: dict | None = None):
+    def __init__(self, limits: Limits, data: dict, external: dict | None = None, readonly: bool = False):
         self.limits = limits
+        self.readonly = readonly  # an expression (condition, timer) may not change the task data
         self.data = data
         self.external = external or {}
         self.frames: list[dict] = []  # comprehension scopes
@@ -122,6 +134,12 @@ class Run:
         elif kind is dict:
             self.need(16 * len(value))
         return value
+
+    def deep(self, *values):
+        """Measure containers deeply before an operation that walks into them (compare, hash, sort)."""
+        for value in values:
+            if type(value) in (list, tuple, dict, set):
+                self.need_deep(value)
 
     def need_deep(self, value):
         """Measure a value and everything in it (bounded: stops as soon as a budget is exceeded)."""
@@ -181,6 +199,8 @@ class Run:
         return value
 
     def store(self, name, value):
+        if self.readonly and not self.frames:
+            raise DiagramCodeError(f"una expresión no puede asignar datos («{name}»); use una tarea de script")
         if self.frames:
             self.frames[-1][name] = value
         else:
@@ -255,6 +275,8 @@ class Run:
         left = self.eval(node.left)
         for op, comparator in zip(node.ops, node.comparators, strict=True):
             right = self.eval(comparator)
+            if type(op) not in (ast.Is, ast.IsNot):
+                self.deep(left, right)
             if not COMPARE[type(op)](left, right):
                 return False
             left = right
@@ -276,15 +298,25 @@ class Run:
             entry, target, label = FUNCTIONS.get(func.id), (), func.id
             if entry is None:
                 raise DiagramCodeError(f"la función «{func.id}» no está permitida")
+            deep = func.id in DEEP_FUNCTIONS
         elif isinstance(func, ast.Attribute):
             value = self.eval(func.value)
-            entry, target, label = METHODS.get(type(value), {}).get(func.attr), (value,), func.attr
+            kind = type(value)
+            entry, target, label = METHODS.get(kind, {}).get(func.attr), (value,), func.attr
             if entry is None:
                 raise DiagramCodeError(f"un valor de tipo «{type_name(value)}» no tiene el método «{func.attr}»")
+            if self.readonly and func.attr in MUTATING_METHODS.get(kind, ()):
+                raise DiagramCodeError(f"una expresión no puede modificar datos («{func.attr}»); use una tarea de "
+                                       "script")
+            deep = func.attr in DEEP_METHODS.get(kind, ())
+            if deep and kind in (list, tuple):
+                self.deep(value)
         else:
             raise DiagramCodeError("solo se pueden llamar funciones y métodos permitidos por su nombre")
         args = [self.eval(a) for a in node.args]
         kwargs = {k.arg: self.eval(k.value) for k in node.keywords}
+        if deep:
+            self.deep(*args, *kwargs.values())
         return self.call(entry, label, target, args, kwargs)
 
     def call(self, entry: Entry, label, target, args, kwargs):
@@ -311,7 +343,7 @@ class Run:
         container = self.eval(node.value)
         if type(container) not in (list, tuple, str, dict):
             raise DiagramCodeError(f"un valor de tipo «{type_name(container)}» no admite [ ]")
-        key = self.eval(node.slice)
+        key = self.hashed(self.eval(node.slice))
         item = container[key]
         if type(item) not in PLAIN_TYPES:
             raise DiagramCodeError("el dato no es un valor simple")
@@ -330,12 +362,19 @@ class Run:
         return self.produced(tuple(self.eval(e) for e in self._elements(node.elts)))
 
     def e_Set(self, node):
-        return self.produced({self.eval(e) for e in self._elements(node.elts)})
+        return self.produced({self.hashed(self.eval(e)) for e in self._elements(node.elts)})
+
+    def hashed(self, value):
+        """A value about to be hashed (set element, dictionary key): a tuple is hashed all the way down."""
+        if type(value) is tuple:
+            self.need_deep(value)
+        return value
 
     def e_Dict(self, node):
         if any(k is None for k in node.keys):
             raise DiagramCodeError("no se admite ** en un diccionario")
-        return self.produced({self.eval(k): self.eval(v) for k, v in zip(node.keys, node.values, strict=True)})
+        return self.produced({self.hashed(self.eval(k)): self.eval(v)
+                              for k, v in zip(node.keys, node.values, strict=True)})
 
     @staticmethod
     def _elements(elts):
@@ -352,13 +391,13 @@ class Run:
 
     def e_SetComp(self, node):
         out = set()
-        self._comprehension(node.generators, lambda: out.add(self.eval(node.elt)), out)
+        self._comprehension(node.generators, lambda: out.add(self.hashed(self.eval(node.elt))), out)
         return self.produced(out)
 
     def e_DictComp(self, node):
         out = {}
-        self._comprehension(node.generators, lambda: out.__setitem__(self.eval(node.key), self.eval(node.value)),
-                            out)
+        self._comprehension(node.generators,
+                            lambda: out.__setitem__(self.hashed(self.eval(node.key)), self.eval(node.value)), out)
         return self.produced(out)
 
     def _comprehension(self, generators, emit, out):
@@ -450,7 +489,7 @@ class Run:
         if isinstance(target, ast.Name):
             self.store(target.id, value)
         elif isinstance(target, ast.Subscript):
-            container, key = self.eval(target.value), self.eval(target.slice)
+            container, key = self.eval(target.value), self.hashed(self.eval(target.slice))
             if type(container) not in (list, dict):
                 raise DiagramCodeError(f"un valor de tipo «{type_name(container)}» no admite asignar con [ ]")
             if type(key) is slice:
@@ -542,7 +581,7 @@ def _as_load(target):
 
 
 def run_expression(tree: ast.Expression, data: dict, external: dict | None, limits: Limits):
-    run = Run(limits, data, external)
+    run = Run(limits, data, external, readonly=True)
     try:
         value = run.eval(tree.body)
         run.need_deep(value)
@@ -560,9 +599,10 @@ def run_script(tree: ast.Module, data: dict, external: dict | None, limits: Limi
     run = Run(limits, data, external)
     try:
         run.exec_block(tree.body)
-        for name in run.assigned:
-            if name in data:
-                run.check_storable(name, data[name])
+        run.line = None  # what is left in the data is not one line's doing
+        for name, value in data.items():  # assigned, or changed in place through a method
+            if name in run.assigned or type(value) in (list, dict, tuple, set):
+                run.check_storable(name, value)
         return run.assigned
     except DiagramCodeError as exc:
         if exc.line is None and run.line is not None and not exc.message.startswith("línea"):

@@ -325,3 +325,16 @@ ATTRIBUTES = {
 }
 METHOD_NAMES = frozenset(name for table in METHODS.values() for name in table)
 ATTRIBUTE_NAMES = frozenset(name for names in ATTRIBUTES.values() for name in names)
+
+# Calls that walk into their container arguments (comparisons, hashing, sorting): the interpreter measures
+# those arguments deeply first, so a list holding the same big list 100,000 times cannot cost 10^10 steps.
+DEEP_FUNCTIONS = frozenset({"sorted", "set", "min", "max", "dict", "sum"})
+DEEP_METHODS = {
+    list: frozenset({"sort", "count", "index", "remove"}), tuple: frozenset({"count", "index"}),
+    dict: frozenset({"get", "pop", "setdefault", "update"}), set: frozenset(SET_METHODS),
+}
+MUTATING_METHODS = {
+    list: frozenset({"append", "insert", "extend", "sort", "pop", "remove", "reverse", "clear"}),
+    dict: frozenset({"update", "setdefault", "pop", "clear"}),
+    set: frozenset({"add", "update", "discard", "remove", "pop", "clear"}),
+}
