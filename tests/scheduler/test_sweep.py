@@ -173,7 +173,7 @@ def failing_diagram():
       <bpmn:timerEventDefinition id="TD"><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"PT1H"</bpmn:timeDuration>
       </bpmn:timerEventDefinition></bpmn:boundaryEvent>
     <bpmn:scriptTask id="X" name="Calcular"><bpmn:incoming>F3</bpmn:incoming><bpmn:outgoing>F4</bpmn:outgoing>
-      <bpmn:script>resultado = 1 / 0</bpmn:script></bpmn:scriptTask>
+      <bpmn:script>resultado = 1 / (len(hoy()) - 10)</bpmn:script></bpmn:scriptTask>
     <bpmn:endEvent id="E1"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
     <bpmn:endEvent id="E2"><bpmn:incoming>F4</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="T" /><bpmn:sequenceFlow id="F2" sourceRef="T" targetRef="E1" />

@@ -7,7 +7,7 @@ own). Constant parts of the code are evaluated here under the run-time budgets, 
 import ast
 import functools
 
-from .interpreter import Run
+from .interpreter import Run, describe
 from .library import ATTRIBUTE_NAMES, FUNCTIONS, METHOD_NAMES
 from .limits import DEFAULT_LIMITS, DiagramCodeError, Limits, configured_limits
 
@@ -42,6 +42,8 @@ def check(source, mode: str = "eval", limits: Limits | None = None) -> list[str]
     """Spanish problems of a piece of diagram code (empty when it may run); mode 'eval' or 'exec'."""
     if source is None:
         return []
+    if not isinstance(source, str):
+        return ["el código debe ser texto"]
     try:
         _parsed(source, mode, limits or configured_limits())
     except DiagramCodeError as exc:
@@ -51,6 +53,8 @@ def check(source, mode: str = "eval", limits: Limits | None = None) -> list[str]
 
 def parsed(source: str, mode: str, limits: Limits | None = None):
     """The checked syntax tree of a piece of code (cached); raises DiagramCodeError with every problem."""
+    if not isinstance(source, str):
+        raise DiagramCodeError("el código debe ser texto")
     return _parsed(source, mode, limits or configured_limits())
 
 
@@ -109,6 +113,8 @@ class _Checker:
             self._call(node)
         elif kind is ast.Constant and type(node.value) not in CONSTANT_TYPES:
             self.add(node, "solo se admiten constantes numéricas, de texto, True, False y None")
+        elif kind is ast.Constant and type(node.value) is int and node.value.bit_length() > self.limits.max_int_bits:
+            self.add(node, f"el número supera {self.limits.max_int_bits} bits")
         elif kind is ast.Dict and any(k is None for k in node.keys):
             self.add(node, "no se admite ** en un diccionario")
         elif kind is ast.comprehension and node.is_async:
@@ -118,7 +124,7 @@ class _Checker:
             self.add(node, "el formato dentro de {…} debe ser fijo")
         elif kind in (ast.Break, ast.Continue) and not loops:
             self.add(node, "break y continue solo pueden usarse dentro de un bucle")
-        elif kind is ast.While and _always_true(node.test) and not _breaks(node.body):
+        elif kind is ast.While and self._always_true(node.test) and not _breaks(node.body):
             self.add(node, "el bucle «while» no termina nunca (su condición es siempre verdadera y no tiene break)")
         elif kind in (ast.Assign, ast.AugAssign, ast.For, ast.Delete, ast.NamedExpr, ast.comprehension):
             self._targets(node)
@@ -148,6 +154,8 @@ class _Checker:
             entry = FUNCTIONS.get(func.id)
             if entry is None:
                 self.add(node, f"la función «{func.id}» no está permitida")
+            elif not entry.min_args <= len(node.args) <= entry.max_args:
+                self.add(node, f"«{func.id}» no admite {len(node.args)} argumentos")
             else:
                 for keyword in node.keywords:
                     if keyword.arg is not None and "*" not in entry.keywords and keyword.arg not in entry.keywords:
@@ -170,20 +178,32 @@ class _Checker:
                 elif isinstance(part, ast.Attribute) and part is target:
                     self.add(node, "solo se puede asignar a nombres, elementos de listas o claves de diccionarios")
 
+    def _always_true(self, test) -> bool:
+        """A loop condition that is the same truthy constant for every case (True, 1, not False, 1 == 1)."""
+        if not _constant(test):
+            return False
+        try:
+            return bool(Run(self.limits, {}, {}, readonly=True).eval(test))
+        except Exception:  # noqa: BLE001 - a condition that fails is the run's business
+            return False
+
     def _fold(self, tree):
         """Evaluate every constant sub-expression once, under one shared budget, to refuse costly constants."""
         run = Run(self.limits, {}, {})
         todo = [tree]
         while todo:
             node = todo.pop()
+            if isinstance(node, ast.Attribute) and id(node) in self.calls:
+                todo.append(node.value)  # a method of a constant ("-".join): the call is what runs
+                continue
             if isinstance(node, ast.expr) and _constant(node):
                 if not isinstance(node, (ast.Constant, ast.Name)):
                     try:
                         run.eval(node)
                     except DiagramCodeError as exc:
                         self.add(node, exc.message)
-                    except Exception:  # noqa: BLE001, S112 - an ordinary error is the case data's business
-                        continue
+                    except Exception as exc:  # noqa: BLE001 - a constant that always fails is refused too
+                        self.add(node, f"esta parte siempre falla: {describe(exc)}")
                 continue
             todo.extend(ast.iter_child_nodes(node))
 
@@ -200,8 +220,6 @@ def _constant(node) -> bool:
     return True
 
 
-def _always_true(test) -> bool:
-    return isinstance(test, ast.Constant) and bool(test.value)
 
 
 def _breaks(body) -> bool:

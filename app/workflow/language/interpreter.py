@@ -28,6 +28,9 @@ from .library import (
 )
 from .limits import BudgetExceeded, DiagramCodeError, Limits, current_run
 
+HASHING_CALLS = frozenset({"set", "dict", "add", "update", "union", "intersection", "difference",
+                           "symmetric_difference", "issubset", "issuperset", "isdisjoint", "discard", "remove",
+                           "get", "pop", "setdefault"})
 STORABLE_TYPES = frozenset({type(None), bool, int, float, str, list, dict, tuple, datetime, timedelta})
 BINARY = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -41,7 +44,8 @@ COMPARE = {
     ast.Is: operator.is_, ast.IsNot: operator.is_not,
 }
 FORMAT_SPEC = re.compile(r"(?:.?[<>=^])?[+\- ]?z?#?0?(\d{0,4})[,_]?(?:\.(\d{1,3}))?[bcdeEfFgGnosxX%]?")
-PERCENT_SPEC = re.compile(r"%(?:\([^()]{0,64}\))?[#0\- +]*(\d*|\*)(?:\.(\d*|\*))?[hlL]?(.)")
+PERCENT_FLAGS = re.compile(r"[#0\- +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?")
+HASH_MODULUS = 2**61 - 1  # CPython hashes numbers modulo this prime
 MAX_WIDTH = 1000
 MAX_PRECISION = 100
 ERRORS = (
@@ -96,8 +100,14 @@ class Run:
         self.steps += 1
         if self.steps > self.limits.steps:
             raise BudgetExceeded(f"el código superó {self.limits.steps} pasos")
-        if not self.steps & 255 and time.perf_counter() > self.deadline:
+        if not self.steps & 63 and time.perf_counter() > self.deadline:
             raise BudgetExceeded(f"el código superó su tiempo máximo ({int(self.limits.seconds * 1000)} ms)")
+
+    def charge(self, size: int):
+        """An operation that walks `size` items or characters in one C call counts as that many steps / 1,000."""
+        if size > 4096:
+            self.steps += size // 1000
+            self.tick()
 
     def need(self, size: int):
         """Refuse before building a value of `size` bytes that would break a size budget."""
@@ -142,7 +152,8 @@ class Run:
                 self.need_deep(value)
 
     def need_deep(self, value):
-        """Measure a value and everything in it (bounded: stops as soon as a budget is exceeded)."""
+        """Measure a value and everything in it, as text at its longest (what str() or a comparison walks);
+        bounded: stops as soon as a budget is exceeded, and every item counts as a step."""
         total, todo = 0, [(value, 1)]
         while todo:
             item, depth = todo.pop()
@@ -150,16 +161,20 @@ class Run:
             if depth > self.limits.max_depth:
                 raise BudgetExceeded(f"los datos tienen más de {self.limits.max_depth} niveles de anidación")
             kind = type(item)
-            if kind is str:
-                total += len(item)
+            if kind is str:  # inside a container, str() shows repr(): escapes may take 4 characters
+                total += len(item) if depth == 1 or item.isprintable() else 4 * len(item) + 2
             elif kind is dict:
                 total += 16 * len(item)
                 todo.extend((v, depth + 1) for pair in item.items() for v in pair)
             elif kind in (list, tuple, set):
                 total += 8 * len(item)
                 todo.extend((v, depth + 1) for v in item)
+            elif kind is int:
+                total += 8 + item.bit_length() * 31 // 100  # decimal digits
+            elif kind in PLAIN_TYPES:
+                total += 32
             else:
-                total += 8
+                raise DiagramCodeError("los datos contienen un valor que no es simple")
             if total > self.limits.max_size:
                 self.need(total)
         return total
@@ -247,10 +262,9 @@ class Run:
 
     def _percent(self, fmt, args):
         size = len(fmt) + self.need_deep(args)
-        for match in PERCENT_SPEC.finditer(fmt):
-            width, precision = match.group(1), match.group(2)
+        for width, precision in _percent_specs(fmt):
             if "*" in (width, precision):
-                raise DiagramCodeError("el formato con «*» no está permitido")
+                raise BudgetExceeded("el formato con «*» (ancho tomado de los datos) no está permitido")
             if (width and int(width) > MAX_WIDTH) or (precision and int(precision) > MAX_PRECISION):
                 raise BudgetExceeded(f"el formato admite un ancho de hasta {MAX_WIDTH} caracteres")
             size += int(width or 0) + int(precision or 0)
@@ -317,6 +331,10 @@ class Run:
         kwargs = {k.arg: self.eval(k.value) for k in node.keywords}
         if deep:
             self.deep(*args, *kwargs.values())
+        if label in HASHING_CALLS:
+            self._check_hashing(label, target, args)
+        if target and type(target[0]) in (str, list, tuple, dict, set):
+            self.charge(len(target[0]))
         return self.call(entry, label, target, args, kwargs)
 
     def call(self, entry: Entry, label, target, args, kwargs):
@@ -365,10 +383,37 @@ class Run:
         return self.produced({self.hashed(self.eval(e)) for e in self._elements(node.elts)})
 
     def hashed(self, value):
-        """A value about to be hashed (set element, dictionary key): a tuple is hashed all the way down."""
-        if type(value) is tuple:
+        """A value about to be hashed (set element, dictionary key): a tuple is hashed all the way down, and
+        integers that share a hash (2**61 - 1 apart) would make building a set quadratic: refused."""
+        kind = type(value)
+        if kind is tuple:
             self.need_deep(value)
+            for item in value:
+                self.hashed(item)
+        elif (kind is int or kind is float) and abs(value) >= HASH_MODULUS:
+            raise DiagramCodeError("un número tan grande no puede ser clave de un diccionario ni estar en un conjunto")
         return value
+
+    def _check_hashing(self, label, target, args):
+        """The values a call is about to hash (set elements, dictionary keys) go through hashed() first."""
+        kind = type(target[0]) if target else None
+        if not args:
+            return
+        if kind is None and label == "set" or kind is set and label not in ("add", "discard", "remove"):
+            for arg in args:
+                self.hashed_all(arg)
+        elif kind is None and label == "dict" or kind is dict and label == "update":
+            source = args[0]
+            self.hashed_all(list(source) if type(source) is dict else
+                            [p[0] for p in source if type(p) in (list, tuple) and p] if type(source) is list else [])
+        elif kind in (set, dict):
+            self.hashed(args[0])
+
+    def hashed_all(self, values):
+        if type(values) in (list, tuple, set, dict):
+            for item in values:
+                self.tick()
+                self.hashed(item)
 
     def e_Dict(self, node):
         if any(k is None for k in node.keys):
@@ -427,6 +472,8 @@ class Run:
             raise DiagramCodeError(f"un valor de tipo «{type_name(value)}» no se puede recorrer")
         for item in list(value):
             self.tick()
+            if type(item) not in PLAIN_TYPES:
+                raise DiagramCodeError("los datos contienen un valor que no es simple")
             yield item
 
     def e_JoinedStr(self, node):
@@ -516,7 +563,7 @@ class Run:
                 container = self.eval(target.value)
                 if type(container) not in (list, dict):
                     raise DiagramCodeError("solo se pueden borrar elementos de listas o diccionarios")
-                del container[self.eval(target.slice)]
+                del container[self.hashed(self.eval(target.slice))]
             else:
                 raise DiagramCodeError("solo se pueden borrar datos y elementos")
 
@@ -570,6 +617,22 @@ class Run:
                 total += len(item) if kind is str else 8
             if total > self.limits.max_size:
                 raise BudgetExceeded(f"«{name}» ocuparía más de {self.limits.max_size:,} bytes".replace(",", "."))
+
+
+def _percent_specs(fmt):
+    """(width, precision) of every % conversion, parsed as Python does (a mapping key may nest parentheses)."""
+    position = fmt.find("%")
+    while position >= 0:
+        position += 1
+        if position < len(fmt) and fmt[position] == "(":
+            depth, position = 1, position + 1
+            while depth and position < len(fmt):
+                depth += {"(": 1, ")": -1}.get(fmt[position], 0)
+                position += 1
+        match = PERCENT_FLAGS.match(fmt, position)
+        yield match.group(1), match.group(2)
+        position = match.end() + 1  # past the conversion character (or "%%")
+        position = fmt.find("%", position)
 
 
 def _as_load(target):
