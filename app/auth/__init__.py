@@ -3,10 +3,10 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app):
-    from ..core.ids import parse_id
-    from ..extensions import db, login_manager
-    from . import account_views, admin_views, guards, policy
-    from .models import User
+    from flask import g
+
+    from ..extensions import login_manager
+    from . import account_views, admin_views, guards, policy, sessions
     from .views import bp
 
     app.register_blueprint(bp)
@@ -17,14 +17,16 @@ def init_app(app):
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(session_id):
-        """The active user whose password has not changed since this session began (see User.get_id)."""
-        user_id, _sep, token = str(session_id).partition(":")
-        user = db.session.get(User, parse_id(user_id)) if parse_id(user_id) else None
-        if user is None or not user.is_active or user.session_token != token:
+    def load_user(session_key):
+        """The user of an open server-side session (see app/auth/sessions.py); None for any other cookie."""
+        row, user, refused = sessions.check(session_key)
+        if refused:
+            g.session_refused = (row, refused)
             return None
+        g.user_session = row
         return user
 
+    # The session is checked (and ends when idle, too old or revoked) before the permission policy sees it.
+    app.before_request(guards.enforce_session)
     app.before_request(policy.check_request)
-    app.before_request(guards.expire_idle_session)
     app.before_request(guards.require_account_setup)

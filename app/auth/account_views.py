@@ -8,7 +8,7 @@ from ..core.errors import DomainError
 from ..extensions import db
 from . import services, totp
 from .forms import PasswordChangeForm, TotpConfirmForm
-from .views import start_session
+from .views import open_session, start_session
 
 bp = Blueprint("account", __name__, template_folder="templates", url_prefix="/cuenta")
 
@@ -34,6 +34,7 @@ def change_password():
         if not form.validate():
             raise DomainError(_("Revise los campos marcados. No se cambió la contraseña."))
         services.change_own_password(user, form.current_password.data, form.new_password.data, request.remote_addr)
+        open_session(user)  # every session of the user ended with the old password; this browser gets a new one
         db.session.commit()
     except services.WrongCurrentPassword as exc:
         db.session.commit()  # only the failed check is kept: it counts for the lockout
@@ -41,7 +42,7 @@ def change_password():
     except DomainError as exc:
         db.session.rollback()
         return _refused(_account_page, form, exc)
-    start_session(user)  # the session follows the new password; other sessions of the user end
+    start_session(user)
     flash(_("Su contraseña se cambió."), "success")
     return redirect(url_for(".index"))
 

@@ -9,7 +9,7 @@ from ..audit.services import record
 from ..core.errors import DomainError
 from ..extensions import db
 from ..reference.models import Office
-from . import roles
+from . import roles, sessions
 from .models import User
 from .password_policy import check_password, generate_password
 from .services import create_user, set_password
@@ -36,10 +36,11 @@ def all_offices() -> list[Office]:
     return db.session.scalars(db.select(Office).order_by(Office.code)).all()
 
 
-def create_account(values: dict) -> tuple[User, str | None]:
+def create_account(values: dict, actor_name: str | None = None) -> tuple[User, str | None]:
     """Create a user with the administrator's password, or a generated one (returned to be shown once).
 
-    Either way the user must replace it at the first login, as an administrator has seen it.
+    Either way the user must replace it at the first login, as an administrator has seen it. actor_name names
+    who did it when no user is logged in (the command line: "cli").
     """
     office = _active_office(values["office_id"])
     password = values.get("password") or None
@@ -48,10 +49,28 @@ def create_account(values: dict) -> tuple[User, str | None]:
         generated = password = generate_password(values["username"], values["full_name"])
     user = create_user(values["username"], values["full_name"], password, values["role"], office,
                        email=values.get("email") or None, must_change_password=True)
-    record("user_created", object_type="user", object_id=user.id, details={
+    record("user_created", object_type="user", object_id=user.id, actor_name=actor_name, details={
         "usuario": user.username, "rol": user.role, "oficina": office.code, "activo": True,
         "contraseña": "generada" if generated else "elegida por el administrador"})
     return user, generated
+
+
+def create_first_admin(username: str, full_name: str, office_code: str, email: str | None = None
+                       ) -> tuple[User, str]:
+    """`flask siproc create-admin`: an active administrator with a generated password (shown once), which they
+    must change at the first login. Audited as "user_created" by "cli"."""
+    office = db.session.scalar(db.select(Office).where(Office.code == (office_code or "").strip().upper()))
+    if office is None or not office.is_active:
+        raise DomainError(_("No existe una oficina activa con el código %(c)s.", c=office_code))
+    user, password = create_account({"username": username, "full_name": (full_name or "").strip(),
+                                     "role": roles.ADMIN.code, "office_id": office.id, "email": email},
+                                    actor_name="cli")
+    return user, password
+
+
+def end_sessions(user: User, admin: User, current=None) -> int:
+    """«Cerrar sesiones»: every open session of the user ends (the administrator's own current one excepted)."""
+    return sessions.revoke_all(user, sessions.ADMIN, keep=current if user.id == admin.id else None)
 
 
 def update_access(user: User, admin: User, role: str, office_id: int, active: bool) -> list[str]:
@@ -76,6 +95,8 @@ def update_access(user: User, admin: User, role: str, office_id: int, active: bo
     if active != user.is_active_user:
         changes.append(("activo", _state(user.is_active_user), _state(active), _("estado")))
         user.is_active_user = active
+        if not active:
+            sessions.revoke_all(user, sessions.DEACTIVATED)
     db.session.flush()
     for field, before, after, _label in changes:
         record("permission_changed", object_type="user", object_id=user.id,
@@ -92,6 +113,7 @@ def reset_password(user: User, admin: User) -> str:
     set_password(user, password, must_change=True)
     record("password_reset", object_type="user", object_id=user.id,
            details={"usuario": user.username, "motivo": "restablecida por un administrador"})
+    sessions.revoke_all(user, sessions.PASSWORD_RESET)
     return password
 
 

@@ -1,12 +1,12 @@
 """Administrator pages for user accounts: list, create, change access, reset password or second factor."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..core.errors import DomainError
 from ..core.pagination import paginate
 from ..extensions import db
-from . import admin, roles
+from . import admin, roles, sessions
 from .forms import UserAccessForm, UserCreateForm, set_access_choices
 from .models import User
 
@@ -27,6 +27,7 @@ ENDPOINT_RULES = {
     "users.edit": is_admin,
     "users.reset_password": is_admin,
     "users.reset_totp": is_admin,
+    "users.end_sessions": is_admin,
 }
 
 
@@ -97,6 +98,16 @@ def reset_totp(user_id):
     return redirect(url_for(".edit", user_id=user.id))
 
 
+@bp.route("/<int:user_id>/cerrar-sesiones", methods=["POST"])
+def end_sessions(user_id):
+    user = _user(user_id)
+    count = admin.end_sessions(user, current_user._get_current_object(), g.get("user_session"))
+    db.session.commit()
+    flash(_("Se cerraron %(n)d sesiones abiertas de %(u)s.", n=count, u=user.username) if count
+          else _("%(u)s no tenía sesiones abiertas.", u=user.username), "success" if count else "info")
+    return redirect(url_for(".edit", user_id=user.id))
+
+
 def _user(user_id) -> User:
     user = db.session.get(User, user_id)
     if user is None:
@@ -159,7 +170,8 @@ def _refused_action(user, exc: DomainError):
 
 
 def _form_page(form, user=None, status=200):
-    return render_template("users/form.html", form=form, user=user), status
+    open_sessions = sessions.open_count(user) if user is not None else None
+    return render_template("users/form.html", form=form, user=user, open_sessions=open_sessions), status
 
 
 def _password_page(user, password, created):

@@ -1,32 +1,43 @@
-"""before_request hooks run after the permission policy: idle sessions end; unfinished accounts are set up first."""
-from flask import current_app, flash, redirect, request, session, url_for
+"""before_request hooks: the server-side session is checked first (it ends when idle, too old or revoked), then the
+permission policy runs, then unfinished accounts are set up first."""
+from flask import flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, logout_user
 
-from ..core import clock
 from ..extensions import db
-from . import services
-from .views import LAST_SEEN, end_session
+from . import services, sessions
+from .views import end_session
 
 # What a user with a temporary password or a missing required second factor may still reach.
 SETUP_ENDPOINTS = {"static", "auth.login", "auth.login_code", "auth.logout"}
 
 
-def expire_idle_session():
-    """After SESSION_IDLE_MINUTES without a request the session ends; the request (even a POST) is not run."""
-    if request.endpoint in (None, "static") or not current_user.is_authenticated:
+def enforce_session():
+    """A cookie whose session is no longer open is dropped; the request (even a POST) is not run but sent to the
+    login page. Idle and too-old sessions are revoked and audited here; last_seen_at moves at most once a minute."""
+    if request.endpoint in (None, "static") or "_user_id" not in session:
         return None
-    now = clock.now().timestamp()
-    last_seen = session.get(LAST_SEEN)
-    if isinstance(last_seen, int | float) and now - last_seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
-        services.logout(current_user._get_current_object(), reason="inactividad")
-        db.session.commit()
-        end_session()
-        flash(_("La sesión expiró por inactividad."), "warning")
-        back = request.method == "GET" and request.blueprint != "auth"
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if back else None))
-    session[LAST_SEEN] = now
-    return None
+    if current_user.is_authenticated:
+        if sessions.touch(g.user_session):
+            db.session.commit()  # nothing else is pending: this hook runs first
+        return None
+    row, refused = g.pop("session_refused", (None, sessions.INVALID))
+    if refused == sessions.EXPIRED_IDLE:
+        sessions.revoke(row, sessions.IDLE)
+        message = _("La sesión expiró por inactividad.")
+    elif refused == sessions.EXPIRED_ABSOLUTE:
+        sessions.revoke(row, sessions.ABSOLUTE)
+        message = _("La sesión alcanzó su duración máxima. Inicie sesión de nuevo.")
+    else:
+        message = _("Su sesión se cerró. Inicie sesión de nuevo.")
+    db.session.commit()
+    if request.blueprint == "auth":  # the login pages go on, without the dead session (their form is kept)
+        logout_user()
+        return None
+    end_session()
+    flash(message, "warning")
+    back = request.method == "GET"
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if back else None))
 
 
 def require_account_setup():

@@ -63,10 +63,33 @@ class User(UserMixin, db.Model):
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def get_id(self):
-        return f"{self.id}:{self.session_token}"
+        """What the session cookie carries: the server-side session of this request (see app/auth/sessions.py)."""
+        return getattr(self, "session_key", None)
 
     def __repr__(self):
         return f"<User {self.username} {self.role}@{self.office_id}>"
+
+
+class UserSession(db.Model):
+    """One logged-in browser. The cookie holds public_id and a random token; only the token's SHA-256 is kept.
+
+    A session ends when revoked (logout, password change, deactivation, an administrator), after
+    SESSION_IDLE_MINUTES without a request, or SESSION_ABSOLUTE_HOURS after the login even if in constant use.
+    """
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_revoked", "user_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(default=clock.now)  # written at most once a minute
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
 
 
 class LoginAttempt(db.Model):

@@ -12,7 +12,7 @@ from ..audit.services import record
 from ..core import clock
 from ..core.errors import DomainError
 from ..extensions import db
-from . import roles, throttle, totp
+from . import roles, sessions, throttle, totp
 from .models import User
 from .password_policy import check_password
 from .passwords import hash_password, needs_rehash, verify_password
@@ -28,10 +28,25 @@ class LoginResult:
     status: str
     user: User | None = None
     locked_minutes: int = 0
+    message: str = ""  # why a LOCKED attempt was refused, for the user
 
 
 class WrongCurrentPassword(DomainError):
     """The current password typed to change it was wrong; the failure is recorded and must be committed."""
+
+
+def refused_message(refusal: throttle.Refusal) -> str:
+    if refusal.kind == throttle.SLOWED:
+        return ngettext("Demasiados intentos fallidos para este usuario. Inténtelo de nuevo en %(num)d segundo.",
+                        "Demasiados intentos fallidos para este usuario. Inténtelo de nuevo en %(num)d segundos.",
+                        refusal.seconds)
+    return locked_message(refusal.minutes)
+
+
+def _refused(refusal: throttle.Refusal, username: str, step: str) -> LoginResult:
+    record("login_locked", actor_name=username,
+           details={"paso": step, **({"motivo": "usuario ralentizado"} if refusal.kind == throttle.SLOWED else {})})
+    return LoginResult(LOCKED, locked_minutes=refusal.minutes, message=refused_message(refusal))
 
 
 def locked_message(minutes: int) -> str:
@@ -76,10 +91,9 @@ def create_user(username, full_name, password, role, office, email=None, must_ch
 def check_password_step(username: str, password: str, ip_address: str | None) -> LoginResult:
     """First login step. Unknown, inactive and wrong all cost one Argon2 verification and look the same."""
     typed = normalize_username(username)
-    minutes = throttle.locked_minutes(typed, ip_address)
-    if minutes:
-        record("login_locked", actor_name=typed, details={"paso": "contraseña"})
-        return LoginResult(LOCKED, locked_minutes=minutes)
+    refusal = throttle.refusal(typed, ip_address)
+    if refusal:
+        return _refused(refusal, typed, "contraseña")
     user = db.session.scalar(db.select(User).where(User.username == typed))
     if user is None or not user.is_active:
         verify_password(_dummy_hash(), password or "")
@@ -98,10 +112,9 @@ def check_code_step(user_id: int, session_token: str, code: str, ip_address: str
     user = db.session.get(User, user_id)
     if user is None or not user.is_active or not user.totp_enabled or user.session_token != session_token:
         return LoginResult(RESTART)
-    minutes = throttle.locked_minutes(user.username, ip_address)
-    if minutes:
-        record("login_locked", actor_name=user.username, details={"paso": "código"})
-        return LoginResult(LOCKED, locked_minutes=minutes)
+    refusal = throttle.refusal(user.username, ip_address)
+    if refusal:
+        return _refused(refusal, user.username, "código")
     steps = totp.matching_steps(user.totp_secret, code)
     if not steps or not _claim_step(user, max(steps)):
         _failed(user.username, ip_address, "código", reused=bool(steps))
@@ -120,15 +133,11 @@ def _claim_step(user: User, step: int) -> bool:
     return claimed == 1
 
 
-def logout(user: User, reason: str | None = None):
-    record("logout", actor=user, details={"motivo": reason} if reason else None)
-
-
 def change_own_password(user: User, current: str, new: str, ip_address: str | None) -> User:
     """The user replaces their password; the current one is required and wrong guesses count for the lockout."""
-    minutes = throttle.locked_minutes(user.username, ip_address)
-    if minutes:
-        raise DomainError(locked_message(minutes))
+    refusal = throttle.refusal(user.username, ip_address)
+    if refusal:
+        raise DomainError(refused_message(refusal))
     check_password(new, user.username, user.full_name, field="new_password")
     if not verify_password(user.password_hash, current or ""):
         throttle.record_attempt(user.username, ip_address, success=False)
@@ -141,11 +150,13 @@ def change_own_password(user: User, current: str, new: str, ip_address: str | No
     set_password(user, new, must_change=False)
     record("password_reset", actor=user, object_type="user", object_id=user.id,
            details={"usuario": user.username, "motivo": "cambio por el propio usuario"})
+    # Every session ends, this browser's too: the view opens a new one for it (see account_views.change_password).
+    sessions.revoke_all(user, sessions.PASSWORD_CHANGED, actor=user)
     return user
 
 
 def set_password(user: User, password: str, must_change: bool):
-    """Store a new password (already checked against the policy); other sessions of the user end."""
+    """Store a new password (already checked against the policy). The callers end the user's sessions."""
     user.password_hash = hash_password(password)
     user.password_changed_at = clock.now()
     user.must_change_password = must_change

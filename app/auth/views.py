@@ -1,19 +1,18 @@
 """Login (password, then the second-factor code when enrolled) and logout."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..core import clock
 from ..extensions import db
-from . import services
+from . import services, sessions
 from .forms import CodeForm, LoginForm
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 PENDING = "pending_login"  # session key: the half-authenticated user between the password and the code
-LAST_SEEN = "last_seen"  # session key: time of the last request (idle expiry)
 
 # Merged into app/auth/policy.py's ENDPOINT_RULES. "public" is policy.PUBLIC: the code step is reachable without
 # a session, but the view only works for a session that has passed the password step (see _pending_login).
@@ -26,6 +25,7 @@ def login():
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form)
     result = services.check_password_step(form.username.data, form.password.data, request.remote_addr)
+    _open_if_ok(result)
     db.session.commit()
     if result.status == services.NEEDS_CODE:
         session[PENDING] = {"id": result.user.id, "token": result.user.session_token,
@@ -43,11 +43,12 @@ def login_code():
     if not form.validate_on_submit():
         return render_template("auth/login_code.html", form=form)
     result = services.check_code_step(pending["id"], pending["token"], form.code.data, request.remote_addr)
+    _open_if_ok(result)
     db.session.commit()
     if result.status in (services.RESTART, services.LOCKED):
         session.pop(PENDING, None)
         locked = result.status == services.LOCKED
-        flash(services.locked_message(result.locked_minutes) if locked else _("Inicie sesión de nuevo."),
+        flash(result.message if locked else _("Inicie sesión de nuevo."),
               "danger" if locked else "info")
         return redirect(url_for(".login"))
     return _finish(result, pending.get("next"), "auth/login_code.html", form)
@@ -55,23 +56,38 @@ def login_code():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    services.logout(current_user._get_current_object())
-    db.session.commit()
+    row = g.get("user_session")
+    if current_user.is_authenticated and row is not None:
+        sessions.revoke(row, sessions.LOGOUT, actor=current_user._get_current_object())
+        db.session.commit()
     end_session()
     flash(_("Ha cerrado la sesión."), "info")
     return redirect(url_for("auth.login"))
 
 
+def open_session(user):
+    """A new server-side session row for this browser (flushed; the view commits, then calls start_session)."""
+    return sessions.open_session(user, request.remote_addr, request.user_agent.string)
+
+
 def start_session(user):
-    """Authenticate this browser: a fresh session (nothing kept from before the login)."""
+    """Authenticate this browser with the session opened by open_session: a fresh cookie (nothing kept)."""
     session.clear()
     login_user(user)
-    session[LAST_SEEN] = clock.now().timestamp()
 
 
 def end_session():
     logout_user()
     session.clear()
+
+
+def _open_if_ok(result):
+    """On success, the session this browser had before (if any) ends and a new one is opened."""
+    if result.status == services.OK:
+        previous = g.get("user_session")
+        if previous is not None:
+            sessions.revoke(previous, sessions.LOGOUT)
+        open_session(result.user)
 
 
 def _finish(result, next_url, template, form):
@@ -80,7 +96,7 @@ def _finish(result, next_url, template, form):
         start_session(result.user)
         return redirect(_safe_next(next_url))
     if result.status == services.LOCKED:
-        flash(services.locked_message(result.locked_minutes), "danger")
+        flash(result.message, "danger")
         return render_template(template, form=form), 429
     if result.status == services.REUSED:
         flash(_("Ese código ya se usó. Espere a que la aplicación muestre uno nuevo."), "danger")

@@ -100,6 +100,12 @@ def _security_headers(response):
     )
     if request.endpoint != "static":
         headers.setdefault("Cache-Control", "no-store")
+    # HSTS only over HTTPS (request.is_secure honours X-Forwarded-Proto from TRUSTED_PROXIES only), or when the
+    # installation says every client uses HTTPS: never on the plain http of `make run`.
+    from flask import current_app
+
+    if request.is_secure or current_app.config.get("HSTS_ALWAYS"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
 
 
