@@ -19,6 +19,7 @@ from app.extensions import db
 
 PASSWORD = "clave-de-prueba-segura"
 TEST_KEY = "1Zq9m8Yl5Jr2wTn3vKd7pXs4uGh6bFc0aEi8oRy2tQk="  # a Fernet key used only by tests
+TEST_AUDIT_KEY = "audit-key-used-only-by-tests-0123456789abcdef"
 USERS = [
     ("oficial.tap", "oficial", "TAP"),
     ("oficial2.tap", "oficial", "TAP"),
@@ -89,6 +90,7 @@ def make_app(db_path, instance_path, **extra):
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "siproc.test",
         "ENCRYPTION_KEYS": [TEST_KEY],
+        "AUDIT_HMAC_KEY": TEST_AUDIT_KEY,  # one key for every test instance, as an operator copies instance/audit_key
     }
     config.update(extra)
     app = create_app(config)

@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit trail."""
+"""The append-only audit trail: a keyed hash chain (HMAC), anchored outside the database after every seal."""
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -9,9 +9,11 @@ def init_app(app):
     from ..extensions import db
     from . import models  # noqa: F401  (register the table)
     from .services import seal_pending
-    from .views import bp
+    from .views import bp, can_see_access_log, case_bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(case_bp)
+    app.add_template_global(can_see_access_log)
 
     @app.teardown_request
     def seal_after_request(exc):

@@ -1,5 +1,6 @@
-"""The audit trail: append-only rows, sealed into a hash chain so any edit or deletion shows."""
+"""The audit trail: append-only rows, sealed into a keyed hash chain so any edit or deletion shows."""
 import hashlib
+import hmac
 import json
 from datetime import datetime
 
@@ -10,6 +11,9 @@ from ..core import clock
 from ..extensions import db
 
 GENESIS = "0" * 64
+# The row the migration to the keyed chain inserted: rows before it were sealed with plain SHA-256 (first
+# release), this row and every later one with HMAC-SHA256 under the audit key (app/audit/keys.py).
+KEYED_MARKER = "audit_chain_keyed"
 
 
 class AuditEvent(db.Model):
@@ -46,5 +50,10 @@ class AuditEvent(db.Model):
                            self.object_type, self.object_id, self.ip_address, self.details_json],
                           ensure_ascii=False, separators=(",", ":"))
 
-    def compute_hash(self, prev_hash: str) -> str:
-        return hashlib.sha256((prev_hash + "\n" + self.content()).encode("utf-8")).hexdigest()
+    def compute_hash(self, prev_hash: str, key: bytes | None) -> str:
+        """HMAC-SHA256 of the previous hash and this row under the audit key; key None: the legacy plain SHA-256
+        of rows sealed before the cut-over (see KEYED_MARKER)."""
+        message = (prev_hash + "\n" + self.content()).encode("utf-8")
+        if key is None:
+            return hashlib.sha256(message).hexdigest()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -1,4 +1,4 @@
-"""Record audited actions, seal them into the hash chain, and verify the chain."""
+"""Record audited actions, seal them into the keyed hash chain, anchor each seal, and verify both."""
 import json
 import logging
 from dataclasses import dataclass
@@ -9,11 +9,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..core import clock
 from ..extensions import db
-from .models import GENESIS, AuditEvent
+from . import anchor, keys
+from .models import GENESIS, KEYED_MARKER, AuditEvent
 
 log = logging.getLogger(__name__)
 
 ACTIONS = {
+    "emergency_access_granted": "Acceso de emergencia concedido",
+    "emergency_access_ended": "Acceso de emergencia terminado",
     "login_ok": "Inicio de sesión",
     "login_failed": "Inicio de sesión fallido",
     "login_locked": "Inicio de sesión bloqueado",
@@ -40,6 +43,23 @@ ACTIONS = {
     "password_reset": "Contraseña restablecida",
     "retention_applied": "Retención aplicada",
     "keys_rotated": "Claves rotadas",
+    # Issue 14: every read of personal data and every change (reads record no query text, only its kind)
+    "audit_chain_keyed": "Cadena de auditoría con clave (inicio)",
+    "cases_listed": "Lista de casos consultada",
+    "cases_searched": "Búsqueda de casos",
+    "task_viewed": "Tarea consultada",
+    "tasks_listed": "Bandeja de tareas consultada",
+    "supervision_viewed": "Vista de supervisión consultada",
+    "task_claimed": "Tarea tomada",
+    "task_released": "Tarea devuelta",
+    "task_assigned": "Tarea asignada",
+    "case_assigned": "Caso asignado",
+    "transfers_viewed": "Traslados consultados",
+    "task_draft_saved": "Borrador guardado",
+    "diagram_downloaded": "Diagrama descargado",
+    "diagram_uploaded": "Diagrama subido",
+    "sweep_run": "Barrida del planificador lanzada",
+    "access_log_viewed": "Registro de accesos del caso consultado",
 }
 
 
@@ -68,22 +88,64 @@ def record(action: str, *, case_id=None, object_type=None, object_id=None, detai
     return event
 
 
+def keyed_from() -> int | None:
+    """Id of the cut-over row: rows before it are legacy plain SHA-256, it and later rows HMAC. None (a database
+    without the marker, never migrated from the first release): every row is keyed."""
+    return db.session.scalar(db.select(db.func.min(AuditEvent.id)).where(AuditEvent.action == KEYED_MARKER))
+
+
+def _key_for(event_id, cutover, key):
+    return None if cutover is not None and event_id < cutover else key
+
+
 def seal_pending(limit=5000) -> int:
-    """Chain unsealed rows in id order; runs in its own transaction after commits and in the scheduler."""
+    """Chain unsealed rows in id order; runs in its own transaction after commits and in the scheduler. After
+    the commit the seal is anchored: one signed line appended to the anchor file."""
     try:
         last = db.session.scalar(db.select(AuditEvent.hash).where(AuditEvent.hash.is_not(None))
                                  .order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
         pending = db.session.scalars(db.select(AuditEvent).where(AuditEvent.hash.is_(None))
                                      .order_by(AuditEvent.id).limit(limit)).all()
+        if not pending:
+            db.session.commit()
+            return 0
+        cutover, key = keyed_from(), keys.chain_key()
         for event in pending:
             event.prev_hash = last
-            event.hash = last = event.compute_hash(last)
+            event.hash = last = event.compute_hash(last, _key_for(event.id, cutover, key))
+        last_id = pending[-1].id
         db.session.commit()
-        return len(pending)
     except SQLAlchemyError as exc:  # another sealer got there first; the next one finishes the job
         db.session.rollback()
         log.info("audit sealing postponed: %s", exc.__class__.__name__)
         return 0
+    try:
+        anchor.append(lambda after: _sealed_count(after, last_id), last_id, last, clock.now())
+    except (OSError, SQLAlchemyError):  # the rows are sealed; the next seal anchors them (verify reports a gap)
+        log.exception("audit anchor not written")
+    finally:
+        db.session.rollback()
+    return len(pending)
+
+
+def anchor_restored_state():
+    """After a backup is restored: seal what the copy left unsealed, then anchor the trail as restored (see
+    anchor.rebase). Returns the rows anchored."""
+    seal_pending()
+    last = db.session.execute(db.select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.hash.is_not(None))
+                              .order_by(AuditEvent.id.desc()).limit(1)).first()
+    if last is None:
+        return 0
+    count = _sealed_count(None, last.id)
+    anchor.rebase(count, last.id, last.hash, clock.now())
+    return count
+
+
+def _sealed_count(after_id, upto_id) -> int:
+    query = db.select(db.func.count(AuditEvent.id)).where(AuditEvent.hash.is_not(None), AuditEvent.id <= upto_id)
+    if after_id is not None:
+        query = query.where(AuditEvent.id > after_id)
+    return db.session.scalar(query)
 
 
 @dataclass
@@ -97,9 +159,15 @@ class ChainReport:
         return not self.problems
 
 
-def verify_chain(batch=5000) -> ChainReport:
-    """Walk the sealed chain from the start; any edited, deleted or reordered row is reported."""
+def verify_chain(batch=5000, anchor_copy=None) -> ChainReport:
+    """Walk the sealed chain from the start; any edited, deleted or reordered row is reported. Then compare the
+    table with the latest anchor: a truncated tail, an emptied table or a chain recomputed without the key
+    (its hash at the anchored id differs) is reported too."""
     problems, checked, last, last_id = [], 0, GENESIS, 0
+    cutover, key = keyed_from(), keys.chain_key()
+    anchors = anchor.read_all(anchor_copy)
+    problems.extend(anchors.problems)
+    latest, anchored_hash, keyed_rows = anchors.latest, None, 0
     while True:
         rows = db.session.scalars(db.select(AuditEvent).where(AuditEvent.hash.is_not(None), AuditEvent.id > last_id)
                                   .order_by(AuditEvent.id).limit(batch)).all()
@@ -108,8 +176,12 @@ def verify_chain(batch=5000) -> ChainReport:
         for event in rows:
             if event.prev_hash != last:
                 problems.append(f"fila {event.id}: no enlaza con la fila anterior (¿fila borrada o insertada?)")
-            if event.compute_hash(event.prev_hash or "") != event.hash:
+            row_key = _key_for(event.id, cutover, key)
+            keyed_rows += row_key is not None
+            if event.compute_hash(event.prev_hash or "", row_key) != event.hash:
                 problems.append(f"fila {event.id}: su contenido no coincide con su huella (¿fila modificada?)")
+            if latest is not None and event.id == latest.last_id:
+                anchored_hash = event.hash
             last, last_id = event.hash, event.id
             checked += 1
         db.session.expire_all()
@@ -117,7 +189,28 @@ def verify_chain(batch=5000) -> ChainReport:
     unsealed = db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(AuditEvent.hash.is_(None)))
     if first_unsealed is not None and first_unsealed < last_id:
         problems.append(f"fila {first_unsealed}: sin sellar entre filas selladas")
+    problems.extend(_compare_with_anchor(latest, anchors.lines, checked, anchored_hash, keyed_rows))
     return ChainReport(checked, unsealed, problems)
+
+
+def _compare_with_anchor(latest, lines, checked, anchored_hash, keyed_rows) -> list[str]:
+    if latest is None:
+        if lines:
+            return ["ancla: ninguna línea válida (¿archivo de ancla modificado?)"]
+        if keyed_rows:
+            return [f"ancla: no hay ancla pero hay {keyed_rows} filas selladas con clave (¿archivo de ancla borrado "
+                    f"o AUDIT_ANCHOR_PATH cambiado?)"]
+        return []
+    problems = []
+    if checked < latest.count:
+        problems.append(f"ancla: registra {latest.count} filas selladas y la tabla tiene {checked} "
+                        f"(¿filas borradas?)")
+    if anchored_hash is None:
+        problems.append(f"ancla: la fila {latest.last_id} anclada el {latest.at} no existe (¿filas borradas?)")
+    elif anchored_hash != latest.last_hash:
+        problems.append(f"ancla: la huella de la fila {latest.last_id} no es la anclada el {latest.at} "
+                        f"(¿cadena recalculada?)")
+    return problems
 
 
 def events_query(user_id=None, case_id=None, action=None, since=None, until=None):

@@ -1,19 +1,51 @@
 """Administrator page: the audit trail filtered by user, case, action and date; chain verification."""
 from datetime import UTC, date, datetime, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..auth.models import User
 from ..cases.models import Case
 from ..core.ids import parse_id
 from ..core.pagination import paginate
 from ..extensions import db
-from .services import ACTIONS, events_query, verify_chain
+from .services import ACTIONS, events_query, record, verify_chain
 
 bp = Blueprint("audit", __name__, template_folder="templates", url_prefix="/admin/auditoria")
+# The access log of one case, linked from the case page (a blueprint of its own for the /casos prefix).
+case_bp = Blueprint("case_audit", __name__, template_folder="templates", url_prefix="/casos")
 
-ENDPOINT_RULES = {"audit.index": lambda user: user.role == "admin", "audit.verify": lambda user: user.role == "admin"}
+
+def can_see_access_log(user, case) -> bool:
+    """Least privilege: supervisors of the case's office and central users (administrators included). Officers
+    of the office do not see who else opened the case; a supervisor of another office, an emergency access or
+    a pending transfer does not grant it either."""
+    return user.is_central or (user.role == "supervisor" and user.office_id == case.office_id)
+
+
+ENDPOINT_RULES = {
+    "audit.index": lambda user: user.role == "admin",
+    "audit.verify": lambda user: user.role == "admin",
+    # policy.AUTHENTICATED: the view looks the case up first (a guessed id is 404 for everyone, as on every case
+    # URL), then can_see_access_log refuses with 403 (officers, other offices).
+    "case_audit.access_log": "authenticated",
+}
+
+
+@case_bp.route("/<int:case_id>/accesos")
+def access_log(case_id):
+    """Who viewed or changed what in this case, and when: its audit rows, newest first."""
+    case = db.get_or_404(Case, case_id)
+    if not can_see_access_log(current_user, case):
+        abort(403)
+    page = paginate(events_query(case_id=case.id), request.args.get("pagina"),
+                    current_app.config["AUDIT_ACCESS_LOG_PAGE_SIZE"])
+    html = render_template("audit/case_access_log.html", case=case, page=page, actions=ACTIONS)
+    record("access_log_viewed", case_id=case.id, object_type="case", object_id=case.id,
+           details={"pagina": page.number})
+    db.session.commit()
+    return html
 
 
 @bp.route("/")

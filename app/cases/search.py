@@ -29,6 +29,26 @@ def search_cases(user, query: str) -> list[Case]:
     return db.session.scalars(select).unique().all()
 
 
+def query_kinds(query: str) -> list[str]:
+    """What a query was matched as, for the audit trail: "numero", "dni", "pasaporte", "telefono", "nombre"
+    (several when ambiguous; empty when too short). The query itself is never recorded."""
+    query = (query or "").strip()[:100]
+    if len(query) < 2:
+        return []
+    kinds = []
+    if _CASE_NUMBER.match(query):
+        kinds.append("numero")
+    if _DNI.match(query):
+        kinds.append("dni")
+    if _PASSPORT.match(query) and any(ch.isdigit() for ch in query):
+        kinds.append("pasaporte")
+    if phone_search_digits(query):
+        kinds.append("telefono")
+    if any(len(t) >= 2 and not t.isdigit() for t in normalize(re.sub(r"[^\w\s]", " ", query)).split()):
+        kinds.append("nombre")
+    return kinds
+
+
 def _condition(query):
     options = []
     number = _CASE_NUMBER.match(query)

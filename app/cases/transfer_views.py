@@ -3,6 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..audit import services as audit
 from ..auth import policy
 from ..core import clock
 from ..core.errors import DomainError
@@ -16,7 +17,10 @@ bp = Blueprint("transfers", __name__, template_folder="templates", url_prefix="/
 @bp.route("/")
 def index():
     incoming, outgoing = transfers_for_office(current_user.office_id)
-    return render_template("cases/transfers.html", incoming=incoming, outgoing=outgoing)
+    page = render_template("cases/transfers.html", incoming=incoming, outgoing=outgoing)
+    audit.record("transfers_viewed", details={"entrantes": len(incoming), "salientes": len(outgoing)})
+    db.session.commit()
+    return page
 
 
 @bp.route("/<int:transfer_id>/decision", methods=["POST"])

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from ..audit import services as audit
 from ..auth import roles
 from ..cases.models import STATUSES
 from ..core import clock
@@ -42,6 +43,7 @@ def create():
 @bp.route("/subir", methods=["POST"])
 def upload_new():
     upload = request.files.get("archivo")
+    audit.record("diagram_uploaded", object_type="process", details={"archivo": upload.filename[:80] if upload else ""})
     return _draft_action(lambda: services.upload(upload.read(services.MAX_UPLOAD + 1) if upload else b"",
                                                  upload.filename if upload else "", current_user, clock.now()),
                          url_for("modeler.index"))
@@ -82,6 +84,8 @@ def draft_xml(process_key):
     draft = services.draft_for(process_key)
     if draft is None:
         abort(404)
+    if request.args.get("descargar"):
+        audit.record("diagram_downloaded", object_type="process_draft", object_id=process_key[:64])
     db.session.commit()
     return _xml(draft.bpmn_xml, draft.filename, download=bool(request.args.get("descargar")))
 
@@ -92,6 +96,8 @@ def version_xml(process_key, version):
                                                               ProcessVersion.version == version))
     if found is None:
         abort(404)
+    audit.record("diagram_downloaded", object_type="process_version", object_id=found.id)
+    db.session.commit()
     return _xml(found.bpmn_xml, f"{process_key}-v{version}.bpmn", download=True)
 
 
@@ -136,6 +142,7 @@ def publish(process_key):
 @bp.route("/<process_key>/subir", methods=["POST"])
 def upload(process_key):
     upload_file = request.files.get("archivo")
+    audit.record("diagram_uploaded", object_type="process", object_id=process_key[:64])
     return _draft_action(lambda: services.upload(
         upload_file.read(services.MAX_UPLOAD + 1) if upload_file else b"", upload_file.filename if upload_file else "",
         current_user, clock.now(), process_key=process_key), url_for("modeler.process", process_key=process_key))

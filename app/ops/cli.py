@@ -111,3 +111,8 @@ def restore_command(file, yes):
         click.echo("AVISO: la revisión de la copia no está entre las migraciones de este código (¿copia de una "
                    "versión más reciente de SIPROC?).", err=True)
     click.echo(f"Recuerde: los campos cifrados solo se leen con las claves de la copia ({_keys_location()}).")
+    from ..audit.services import anchor_restored_state
+
+    anchored = anchor_restored_state()
+    click.echo(f"Ancla de auditoría: {anchored} filas selladas de la copia anotadas como nuevo punto de partida "
+               "(la cadena se verifica con la clave de auditoría de la instancia original).")

@@ -30,8 +30,21 @@ def _jobs(scheduler, app):
             if count:
                 log.info("retention: %d cases anonymised", count)
 
+    def anchor_mail_job():
+        from ..audit.anchor import mail_latest
+
+        with app.app_context():
+            try:
+                if mail_latest(app.config):
+                    log.info("audit anchor e-mailed to %s", app.config["AUDIT_ANCHOR_EMAIL"])
+            except Exception:  # noqa: BLE001 - a mail server that is away must not stop the scheduler
+                log.exception("audit anchor e-mail failed; it is tried again tomorrow")
+
     scheduler.add_job(sweep, "interval", seconds=app.config["SCHEDULER_INTERVAL_SECONDS"], id="sweep",
                       max_instances=1, coalesce=True, next_run_time=clock.now() + timedelta(seconds=2))
+    if app.config.get("AUDIT_ANCHOR_EMAIL"):
+        scheduler.add_job(anchor_mail_job, "interval", hours=24, id="audit_anchor_mail", max_instances=1,
+                          coalesce=True, next_run_time=clock.now() + timedelta(minutes=10))
     if app.config["RETENTION_AUTOMATIC"] and app.config["RETENTION_YEARS_AFTER_CLOSURE"]:
         scheduler.add_job(retention_job, "interval", hours=24, id="retention", max_instances=1, coalesce=True,
                           next_run_time=clock.now() + timedelta(minutes=5))

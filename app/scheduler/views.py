@@ -2,6 +2,7 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from ..audit import services as audit
 from ..cases.models import Case
 from ..core import clock
 from ..core.ids import parse_id
@@ -38,6 +39,8 @@ def retry(failure_id):
 @bp.route("/barrer", methods=["POST"])
 def run_now():
     result = run_sweep()
+    audit.record("sweep_run", details={"omitida": bool(result.skipped), "disparados": result.fired})
+    db.session.commit()
     if result.skipped:
         flash(_("Otra barrida está en curso; inténtelo en unos segundos."), "warning")
     else:

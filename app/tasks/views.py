@@ -3,6 +3,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..audit import services as audit
 from ..auth import policy
 from ..cases.models import Case
 from ..cases.persons import PersonDecisionNeeded
@@ -22,15 +23,20 @@ bp = Blueprint("tasks", __name__, template_folder="templates", url_prefix="/tare
 def inbox():
     wanted = queues.parse_request(current_user, request.args)
     page = queues.inbox_page(current_user, wanted, current_app.config["INBOX_PAGE_SIZE"])
-    return render_template("tasks/inbox.html", page=page, wanted=wanted, counts=queues.counts(current_user),
-                           views=queues.views_for(current_user), filters=_filter_choices()), (
-        400 if wanted.problems else 200)
+    html = render_template("tasks/inbox.html", page=page, wanted=wanted, counts=queues.counts(current_user),
+                           views=queues.views_for(current_user), filters=_filter_choices())
+    audit.record("tasks_listed", details={"pagina": page.number, "tareas": len(page.items)})
+    db.session.commit()
+    return html, (400 if wanted.problems else 200)
 
 
 @bp.route("/supervision")
 def supervision():
     office_id = overview.office_for(current_user, request.args.get("oficina"))
-    return render_template("tasks/supervision.html", **overview.office_overview(office_id, current_user))
+    html = render_template("tasks/supervision.html", **overview.office_overview(office_id, current_user))
+    audit.record("supervision_viewed", details={"oficina": office_id})
+    db.session.commit()
+    return html
 
 
 @bp.route("/<int:task_id>")
@@ -41,7 +47,10 @@ def show(task_id):
         return _after(human_task)
     draft = drafts.draft_of(human_task)
     compiled, form = services.build_form(human_task, formdata=drafts.draft_formdata(draft) if draft else None)
-    return _render(human_task, compiled, form, draft=draft)
+    page = _render(human_task, compiled, form, draft=draft)
+    audit.record("task_viewed", case_id=human_task.case_id, object_type="human_task", object_id=human_task.id)
+    db.session.commit()
+    return page
 
 
 @bp.route("/<int:task_id>", methods=["POST"])
@@ -69,6 +78,7 @@ def submit(task_id):
 @bp.route("/<int:task_id>/borrador", methods=["POST"])
 def save_draft(task_id):
     human_task = _load(task_id)
+    audit.record("task_draft_saved", case_id=human_task.case_id, object_type="human_task", object_id=human_task.id)
     return _act(human_task, lambda: _check_and(human_task, lambda: drafts.save_draft(
         current_user, human_task, request.form, clock.now())), _("Borrador guardado. La tarea sigue pendiente."),
         back_to_task=True)
@@ -77,6 +87,7 @@ def save_draft(task_id):
 @bp.route("/<int:task_id>/tomar", methods=["POST"])
 def claim(task_id):
     human_task = _load(task_id)
+    audit.record("task_claimed", case_id=human_task.case_id, object_type="human_task", object_id=human_task.id)
     return _act(human_task, lambda: assignment.claim(current_user, human_task, clock.now()),
                 _("Tarea tomada: ahora está en «Mis tareas»."), back_to_task=True)
 
@@ -84,6 +95,7 @@ def claim(task_id):
 @bp.route("/<int:task_id>/devolver", methods=["POST"])
 def release(task_id):
     human_task = _load(task_id)
+    audit.record("task_released", case_id=human_task.case_id, object_type="human_task", object_id=human_task.id)
     return _act(human_task, lambda: assignment.release(current_user, human_task, clock.now()),
                 _("Tarea devuelta a la bandeja de la oficina."))
 
@@ -91,6 +103,8 @@ def release(task_id):
 @bp.route("/<int:task_id>/asignar", methods=["POST"])
 def assign(task_id):
     human_task = _load(task_id)
+    audit.record("task_assigned", case_id=human_task.case_id, object_type="human_task", object_id=human_task.id,
+                 details={"usuario": request.form.get("usuario", "")[:20]})
     return _act(human_task, lambda: assignment.assign_task(current_user, human_task, request.form.get("usuario"),
                                                            clock.now()), _("Tarea asignada."), back_to_task=True)
 
@@ -152,6 +166,9 @@ def _refused(human_task, exc: DomainError):
         compiled, form = services.build_form(human_task, formdata=request.form)
         form.validate()
         flash(exc.message, "warning")
+        from ..cases.link_requests import hint_tokens
+
+        hint_tokens(current_user, human_task, exc.candidates)  # hidden candidates: only an opaque token
         return _render(human_task, compiled, form, status=409, candidates=exc.candidates)
     if exc.field_errors and human_task.completed_at is None:
         compiled, form = services.build_form(human_task, formdata=request.form)

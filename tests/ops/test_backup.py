@@ -269,7 +269,8 @@ def test_restore_without_yes_changes_nothing_and_with_yes_replaces_the_database(
     replaced = cli(app, "backup", "restore", str(path), "--yes")
     assert replaced.exit_code == 0, replaced.output
     assert db.session.scalar(sa.select(sa.func.count(Case.id))) == 0
-    assert cli(app, "audit", "verify").exit_code == 0
+    verified = cli(app, "audit", "verify")
+    assert verified.exit_code == 0, verified.output
 
 
 def test_errors_are_one_spanish_line_and_exit_code_1(app, tmp_path):
