@@ -33,9 +33,15 @@ class PersonDecisionNeeded(DomainError):
 
 @dataclass
 class Candidate:
+    """A similar person. `visible` is False when every case of the person is in an office the user may not
+    view: the page then shows only that a match exists elsewhere, and `token` (opaque) to request the link."""
+
     person: Person
     score: int
     cases: int
+    visible: bool = True
+    token: str | None = None
+    requested: bool = False
 
 
 @dataclass
@@ -50,8 +56,12 @@ def _municipality_exists(code) -> bool:
     return db.session.get(Municipality, code) is not None
 
 
-def person_for_intake(data: dict, decision: str | None, region: str | None) -> PersonResult:
-    """The intake's person: linked by DNI, or by the officer's decision among candidates, or new."""
+def person_for_intake(data: dict, decision: str | None, region: str | None, user=None) -> PersonResult:
+    """The intake's person: linked by DNI, or by the officer's decision among candidates, or new.
+
+    The decision may only name a candidate the user may see (a person with a case in an office the user
+    views); a person known only to other offices is linked through a PersonLinkRequest, never directly.
+    """
     dni = parse_dni(data.get("dni"), _municipality_exists)
     warnings = dni.warnings if dni else []
     if dni:
@@ -60,11 +70,12 @@ def person_for_intake(data: dict, decision: str | None, region: str | None) -> P
             return PersonResult(existing, False, "dni", warnings)
     if decision and decision != "nueva":
         chosen = db.session.get(Person, parse_id(decision)) if parse_id(decision) else None
-        if chosen is None or chosen.id not in {c.person.id for c in duplicate_candidates(data)}:
+        allowed = {c.person.id for c in duplicate_candidates(data, user) if c.visible}
+        if chosen is None or chosen.id not in allowed:
             raise DomainError(_("La persona elegida no está entre las coincidencias."))
         return PersonResult(chosen, False, "decision", warnings)
     if decision != "nueva":
-        candidates = duplicate_candidates(data)
+        candidates = duplicate_candidates(data, user)
         if candidates:
             raise PersonDecisionNeeded(candidates)
     person = Person(dni=dni.digits if dni else None)
@@ -74,8 +85,12 @@ def person_for_intake(data: dict, decision: str | None, region: str | None) -> P
     return PersonResult(person, True, None, warnings)
 
 
-def duplicate_candidates(data: dict) -> list[Candidate]:
-    """Persons with a similar name (either surname order) and the same or a close birth date or age."""
+def duplicate_candidates(data: dict, user=None) -> list[Candidate]:
+    """Persons with a similar name (either surname order) and the same or a close birth date or age.
+
+    With a user, each candidate says whether the user may see it (see `person_visible_to`); without one
+    (internal use only) every candidate is visible.
+    """
     first, second = normalize(data.get("primer_apellido")), normalize(data.get("segundo_apellido"))
     birth = date.fromisoformat(data["fecha_nacimiento"]) if data.get("fecha_nacimiento") else None
     keys = [k for k in (first, second) if k]
@@ -93,7 +108,59 @@ def duplicate_candidates(data: dict) -> list[Candidate]:
             found.append((score, person))
     found.sort(key=lambda pair: -pair[0])
     counts = _case_counts([p.id for _s, p in found[:MAX_CANDIDATES]])
-    return [Candidate(p, s, counts.get(p.id, 0)) for s, p in found[:MAX_CANDIDATES]]
+    return [Candidate(p, s, counts.get(p.id, 0), user is None or person_visible_to(user, p))
+            for s, p in found[:MAX_CANDIDATES]]
+
+
+def case_offices(person: Person) -> set[int]:
+    """The offices holding a case of the person."""
+    return set(db.session.scalars(db.select(Case.office_id).where(Case.person_id == person.id)).all())
+
+
+def person_visible_to(user, person: Person) -> bool:
+    """Central users see every person; others the persons with a case in their own office."""
+    return bool(user.is_central or user.office_id in case_offices(person))
+
+
+def record_office_id(person: Person) -> int | None:
+    """The office that registered the person (its earliest case): the only one that enters contact data."""
+    return db.session.scalar(db.select(Case.office_id).where(Case.person_id == person.id)
+                             .order_by(Case.id).limit(1))
+
+
+# Fields every office linked to a person shares: who the person is. Everything else (location, address,
+# phones, family contact, gender identity, vulnerabilities) belongs to the office that registered the person.
+IDENTITY_FIELDS = ("nombres", "primer_apellido", "segundo_apellido", "sexo", "fecha_nacimiento", "fecha_estimada",
+                   "edad_estimada", "nacionalidad", "dni", "pasaporte", "departamento_origen", "municipio_origen")
+OTHER_OFFICE_FIELDS = ("identidad_genero", "pais_ubicacion", "ciudad_ubicacion", "direccion_extranjero", "telefono",
+                       "telefono_alterno", "contacto_familiar", "parentesco_contacto", "telefono_contacto",
+                       "vulnerabilidades")
+
+
+def masked_fields(user, person: Person) -> set[str]:
+    """Form fields the user must not see: the registering office's data, when the user cannot view that office."""
+    owner = record_office_id(person)
+    if user.is_central or owner is None or owner == user.office_id:
+        return set()
+    return set(OTHER_OFFICE_FIELDS)
+
+
+def person_values(person: Person) -> dict:
+    """The person as persona.json form data."""
+    phones = [p.number for p in person.phones]
+    return {
+        "nombres": person.given_names, "primer_apellido": person.first_surname,
+        "segundo_apellido": person.second_surname, "sexo": person.sex, "identidad_genero": person.gender_identity,
+        "fecha_nacimiento": person.birth_date.isoformat() if person.birth_date else None,
+        "fecha_estimada": person.birth_date_estimated, "edad_estimada": person.estimated_age,
+        "nacionalidad": person.nationality, "dni": person.dni_display, "pasaporte": person.passport_number,
+        "departamento_origen": person.origin_department_code, "municipio_origen": person.origin_municipality_code,
+        "pais_ubicacion": person.current_country, "ciudad_ubicacion": person.current_city,
+        "direccion_extranjero": person.address_abroad, "telefono": phones[0] if phones else None,
+        "telefono_alterno": phones[1] if len(phones) > 1 else None, "contacto_familiar": person.family_contact_name,
+        "parentesco_contacto": person.family_contact_relationship, "telefono_contacto": person.family_contact_phone,
+        "vulnerabilidades": sorted(m.code for m in person.vulnerability_markers),
+    }
 
 
 def _dates_close(birth: date | None, age, person: Person) -> bool | None:
@@ -116,8 +183,13 @@ def _case_counts(person_ids):
     return dict(rows.all())
 
 
-def apply_person_data(person: Person, data: dict, region: str | None) -> list[str]:
-    """Write form data onto a person (new or edited); validates identity fields; returns warnings."""
+def apply_person_data(person: Person, data: dict, region: str | None, keep=()) -> list[str]:
+    """Write form data onto a person (new or edited); validates identity fields; returns warnings.
+
+    Fields named in `keep` (masked for the editor) keep their stored values whatever the form says.
+    """
+    if keep:
+        data = {**data, **{k: v for k, v in person_values(person).items() if k in keep}}
     warnings = []
     if "dni" in data:
         dni = parse_dni(data.get("dni"), _municipality_exists)
@@ -147,7 +219,8 @@ def apply_person_data(person: Person, data: dict, region: str | None) -> list[st
     person.family_contact_relationship = data.get("parentesco_contacto")
     contact_phone = normalize_phone(data.get("telefono_contacto"), "HN")
     person.family_contact_phone = contact_phone[0] if contact_phone else None
-    _set_phones(person, [data.get("telefono"), data.get("telefono_alterno")], region)
+    if "telefono" not in keep and "telefono_alterno" not in keep:
+        _set_phones(person, [data.get("telefono"), data.get("telefono_alterno")], region)
     _set_vulnerabilities(person, data.get("vulnerabilidades") or [])
     refresh_search_keys(person)
     person.updated_at = clock.now()

@@ -11,6 +11,10 @@ KINDS = {
     "recordatorio": "Recordatorio",
     "vencida": "Tarea vencida",
     "escalamiento": "Escalamiento",
+    "emergencia": "Acceso de emergencia",
+    "vinculo_solicitado": "Solicitud de vínculo",
+    "vinculo_resuelto": "Vínculo resuelto",
+    "persona_editada": "Persona modificada por otra oficina",
 }
 
 
