@@ -3,6 +3,7 @@ from ..auth import policy
 from ..extensions import db
 from ..reference.models import Office
 from ..workflow.models import HumanTask
+from . import emergency
 from .models import Assistance, Attachment, CaseEvent, CaseNote, CaseTransfer, FollowUp, Referral
 from .transfers import pending_transfer
 
@@ -15,6 +16,8 @@ def case_file(case, user) -> dict:
     transfer = pending_transfer(case)
     return {
         "case": case,
+        "emergency_access": None if policy.sees_office(user, case.office_id) else emergency.active_access(user, case),
+        "emergency_accesses": emergency.accesses_of(case) if _oversees(user, case) else [],
         "events": rows(CaseEvent, (CaseEvent.occurred_at.desc(), CaseEvent.id.desc())),
         "open_tasks": rows(HumanTask, (HumanTask.id,), HumanTask.completed_at.is_(None)),
         "referrals": rows(Referral, (Referral.sent_at.desc(), Referral.id.desc())),
@@ -32,6 +35,11 @@ def case_file(case, user) -> dict:
         "offices": db.session.scalars(db.select(Office).where(Office.is_active, Office.id != case.office_id)
                                       .order_by(Office.name)).all() if can_edit and transfer is None else [],
     }
+
+
+def _oversees(user, case) -> bool:
+    """Supervisors of the case's office and central users see who opened it in an emergency."""
+    return user.is_central or (user.role == "supervisor" and user.office_id == case.office_id)
 
 
 def _officers(case, user):

@@ -8,9 +8,10 @@ from ..auth import policy
 from ..core.pagination import paginate
 from ..extensions import db
 from ..workflow import services as workflow
+from . import emergency
 from .file import case_file
 from .models import Case
-from .search import search_cases
+from .search import query_kinds, search_cases
 from .services import cases_in_scope, start_case
 
 bp = Blueprint("cases", __name__, template_folder="templates", url_prefix="/casos")
@@ -19,13 +20,21 @@ bp = Blueprint("cases", __name__, template_folder="templates", url_prefix="/caso
 @bp.route("/")
 def index():
     page = paginate(cases_in_scope(current_user), request.args.get("pagina"), current_app.config["INBOX_PAGE_SIZE"])
-    return render_template("cases/index.html", page=page)
+    html = render_template("cases/index.html", page=page, can_request_emergency=emergency.can_request(current_user))
+    audit.record("cases_listed", details={"pagina": page.number, "casos": len(page.items)})
+    db.session.commit()
+    return html
 
 
 @bp.route("/buscar")
 def search():
     query = request.args.get("q", "")
-    return render_template("cases/search.html", query=query, results=search_cases(current_user, query))
+    results = search_cases(current_user, query)
+    html = render_template("cases/search.html", query=query, results=results)
+    if query.strip():  # the kind of query and the count, never the DNI or name typed
+        audit.record("cases_searched", details={"tipo": query_kinds(query), "resultados": len(results)})
+        db.session.commit()
+    return html
 
 
 @bp.route("/<int:case_id>")
@@ -51,4 +60,5 @@ def new():
     return redirect(url_for("tasks.show", task_id=human_task.id) if human_task else url_for("tasks.inbox"))
 
 
-from . import record_views  # noqa: E402,F401  (more routes on this blueprint)
+from . import emergency_views, record_views  # noqa: E402,F401  (more routes on this blueprint)
+from .link_views import bp as _link_routes  # noqa: E402,F401  (person link requests on this blueprint)
