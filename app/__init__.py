@@ -11,6 +11,9 @@ def create_app(config=None):
     instance_path = (config or {}).get("INSTANCE_PATH") or PROJECT_ROOT / "instance"
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     load_config(app, config)
+    from .core.ids import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # ids in URLs bounded before any route is added
     if app.config["TRUSTED_PROXIES"]:  # behind N reverse proxies: the client's address, for the login lockout
         from werkzeug.middleware.proxy_fix import ProxyFix
 

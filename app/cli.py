@@ -31,6 +31,29 @@ def load_reference_command():
     click.echo("Reference data: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
 
 
+@siproc.command("create-admin")
+@click.argument("username")
+@click.option("--full-name", required=True, help="Nombre completo del administrador.")
+@click.option("--office", "office_code", required=True, help="Código de su oficina (p. ej. DGPHM).")
+@click.option("--email", default=None, help="Correo electrónico (opcional).")
+def create_admin_command(username, full_name, office_code, email):
+    """Create an active administrator with a generated password, printed once (to be changed at first login)."""
+    from flask_babel import gettext as _
+
+    from .auth.admin import create_first_admin
+    from .core.errors import DomainError
+
+    try:
+        user, password = create_first_admin(username, full_name, office_code, email=email or None)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message)) from exc
+    _seal()
+    click.echo(_("Administrador %(u)s creado en la oficina %(o)s.", u=user.username, o=user.office.code))
+    click.echo(_("Contraseña temporal (se muestra una sola vez; deberá cambiarla al entrar): %(p)s", p=password))
+
+
 @siproc.command("deploy")
 def deploy_command():
     """Deploy every diagram in BPMN_DIR; unchanged diagrams keep their version."""
@@ -129,16 +152,43 @@ def audit_seal_command():
 
 
 @audit_group.command("verify")
-def audit_verify_command():
-    """Check the whole chain; exits with status 1 when a row was edited, deleted or inserted."""
+@click.option("--ancla", "anchor_copy", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Otra copia del ancla (p. ej. las líneas recibidas por correo) en lugar de AUDIT_ANCHOR_PATH.")
+def audit_verify_command(anchor_copy):
+    """Check the whole chain and compare it with the latest anchor; exits with status 1 when a row was edited,
+    deleted or inserted, the tail was cut, the table emptied, the chain recomputed or the anchor edited."""
+    from flask_babel import gettext as _
+
     from .audit.services import verify_chain
 
-    report = verify_chain()
+    report = verify_chain(anchor_copy=anchor_copy)
     click.echo(f"checked {report.checked} sealed rows; {report.unsealed} not yet sealed")
     for problem in report.problems:
         click.echo(f"  {problem}", err=True)
     if not report.ok:
+        click.echo(_("La cadena de auditoría está alterada: %(n)d problemas.", n=len(report.problems)), err=True)
         raise SystemExit(1)
+    click.echo(_("Cadena íntegra y conforme al ancla."))
+
+
+@audit_group.command("mail-anchor")
+def audit_mail_anchor_command():
+    """E-mail the latest anchor line to AUDIT_ANCHOR_EMAIL (schedule it daily, e.g. from cron)."""
+    import smtplib
+
+    from flask import current_app
+    from flask_babel import gettext as _
+
+    from .audit.anchor import mail_latest
+
+    try:
+        line = mail_latest(current_app.config)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise click.ClickException(_("No se pudo enviar el ancla: %(e)s", e=exc)) from exc
+    if line is None:
+        click.echo(_("Nada enviado: falta AUDIT_ANCHOR_EMAIL, MAIL_SERVER o un ancla."))
+    else:
+        click.echo(_("Ancla enviada: %(l)s", l=line.strip()))
 
 
 @siproc.group("keys")

@@ -28,7 +28,7 @@ class Defaults:
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     SESSION_IDLE_MINUTES = 30  # an idle session is closed; the next request goes to the login page
-    LOGIN_MAX_FAILURES_PER_USER = 5  # failed attempts for one username within the window lock it
+    LOGIN_MAX_FAILURES_PER_USER = 5  # failures of one username from one address in the window lock that pair
     LOGIN_MAX_FAILURES_PER_IP = 20  # failed attempts from one IP address within the window throttle it
     LOGIN_WINDOW_MINUTES = 15
     LOGIN_LOCKOUT_MINUTES = 15
@@ -38,10 +38,19 @@ class Defaults:
     # address is the client's. Behind one HTTPS proxy set 1, or every login would share the proxy's address.
     TRUSTED_PROXIES = 0
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # Sessions and login (issue 14)
+    SESSION_ABSOLUTE_HOURS = 12  # a session ends this long after the login, even in constant use
+    LOGIN_USER_SLOWDOWN_AFTER = 10  # failures for one username (any addresses, within the window) before slowing
+    LOGIN_USER_DELAY_MAX_SECONDS = 120  # cap of that slow-down: 1 s, 2 s, 4 s ... per further failure
+    LOGIN_KNOWN_ADDRESS_DAYS = 30  # an address the user logged in from within these days is never slowed down
+    HSTS_ALWAYS = False  # send Strict-Transport-Security on plain http too (only when every client uses HTTPS)
     SCHEDULER_INTERVAL_SECONDS = 30  # how often the sweep fires due timers and applies deadline rules
     SWEEP_BATCH = 1000  # due instances handled per sweep (the rest wait for the next one)
     SCHEDULER_ENABLED = False  # set by the processes that run the scheduler (siproc serve); /listo then checks it
     SWEEP_LEASE_SECONDS = 300  # a crashed sweep's lease expires after this; then another scheduler may sweep
+    # Break-glass (issue 14): read-only access to another office's case after stating a reason, notified
+    EMERGENCY_ACCESS_ENABLED = True
+    EMERGENCY_ACCESS_HOURS = 2
     # Budgets of diagram code (conditions, scripts, timers), enforced by the interpreter while it runs
     DIAGRAM_CODE_MS = 50  # one expression or script
     DIAGRAM_CODE_MAX_BYTES = 1_000_000  # any one value it builds (text, list, dict, integer)
@@ -66,6 +75,11 @@ class Defaults:
     RETENTION_YEARS_AFTER_CLOSURE = 10  # None disables anonymisation of closed cases
     RETENTION_AUTOMATIC = True  # the scheduler applies it daily
     ENCRYPTION_KEYS = None  # list of Fernet keys, first encrypts; default: generated into instance/encryption_keys
+    # Audit (issue 14)
+    AUDIT_HMAC_KEY = None  # key of the audit chain and anchor; default: generated into instance/audit_key (0600)
+    AUDIT_ANCHOR_PATH = None  # append-only anchor file of the seals; default: instance/audit_anchor.log
+    AUDIT_ANCHOR_EMAIL = None  # address (e.g. the directorate's) that receives the latest anchor line daily
+    AUDIT_ACCESS_LOG_PAGE_SIZE = 50  # rows per page of a case's access log
 
 
 def load_config(app, overrides=None):

@@ -12,8 +12,10 @@ from ..core.actions import ActionContext, domain_action
 from ..core.errors import DomainError
 from ..extensions import db
 from ..reference.models import Institution, Office
+from . import link_requests
 from .models import Assistance, Case, FollowUp, Referral
-from .persons import person_for_intake
+from .persons import PersonResult, person_for_intake
+from .records import require_open
 from .services import open_case, record_consent, record_event
 
 
@@ -23,12 +25,19 @@ def register_case(ctx: ActionContext, data: dict) -> dict:
     if ctx.instance.case_id is not None:
         raise DomainError(_("Este proceso ya tiene un caso registrado."))
     office = db.session.get(Office, ctx.instance.office_id)
-    found = person_for_intake(data, ctx.extras.get("persona"), office.country)
+    approved = link_requests.approved_person(ctx.human_task) if ctx.human_task is not None else None
+    if approved is not None:  # another office already approved linking this intake to its person
+        found = PersonResult(approved, False, "solicitud")
+    else:
+        found = person_for_intake(data, ctx.extras.get("persona"), office.country, ctx.user)
     case = open_case(office, found.person, data, ctx.user, ctx.now)
     ctx.instance.case_id = case.id
     ctx.warnings.extend(found.warnings)
+    if ctx.human_task is not None:
+        link_requests.attach_case(ctx.human_task, case)
     if found.linked_by:
-        how = _("por DNI") if found.linked_by == "dni" else _("por decisión del oficial")
+        how = {"dni": _("por DNI"), "solicitud": _("por solicitud aprobada por la otra oficina")}.get(
+            found.linked_by, _("por decisión del oficial"))
         record_event(case.id, "person_linked", _("Persona ya registrada, vinculada %(how)s", how=how),
                      ctx.user.id, ctx.now, instance_id=ctx.instance.id)
         ctx.warnings.append(_("La persona ya estaba registrada (%(name)s); el caso quedó vinculado a ella.",
@@ -56,7 +65,8 @@ def send_referral(ctx: ActionContext, data: dict) -> dict:
         raise DomainError(message, {"institucion": message})
     if data.get("consentimiento"):
         if not case.consent_to_share:
-            record_consent(case, data.get("consentimiento_otorgado_por") or _("La persona"), ctx.now)
+            record_consent(case, data.get("consentimiento_otorgado_por") or _("La persona"), ctx.now,
+                           recorded_by_id=ctx.user.id)
     elif not (case.consent_to_share or case.consent_override_at):
         message = _("Sin el consentimiento de la persona no se puede remitir el caso (salvo autorización "
                     "motivada de un supervisor).")
@@ -127,7 +137,9 @@ def decide_closure(ctx: ActionContext, data: dict) -> dict:
 def case_of(ctx) -> Case:
     if ctx.instance.case_id is None:
         raise DomainError(_("El caso todavía no está registrado."))
-    return db.session.get(Case, ctx.instance.case_id)
+    case = db.session.get(Case, ctx.instance.case_id)
+    require_open(case)  # a closed case's referrals, assistance and follow-ups are read-only
+    return case
 
 
 def _referral_for(case, referral_id) -> Referral:

@@ -396,3 +396,68 @@ class CaseTransfer(db.Model):
     @property
     def status_label(self) -> str:
         return str(TRANSFER_STATUSES.get(self.status, self.status))
+
+
+LINK_REQUEST_STATUSES = {"pendiente": _l("Pendiente"), "aprobada": _l("Aprobada"), "rechazada": _l("Rechazada")}
+
+
+class PersonLinkRequest(db.Model):
+    """An office asks to link its new case to a person registered by other offices; one of those decides."""
+
+    __tablename__ = "person_link_requests"
+    __table_args__ = (Index("ix_person_link_requests_person_status", "person_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    human_task_id: Mapped[int | None] = mapped_column(ForeignKey("human_tasks.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="pendiente")
+    reason: Mapped[str | None] = mapped_column(Text)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=clock.now)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    person = relationship(Person, lazy="joined")
+    office = relationship("Office", lazy="joined")
+    case = relationship(Case, lazy="select")
+    requested_by = relationship("User", foreign_keys=[requested_by_id], lazy="joined")
+    decided_by = relationship("User", foreign_keys=[decided_by_id], lazy="select")
+
+    @property
+    def status_label(self) -> str:
+        return str(LINK_REQUEST_STATUSES.get(self.status, self.status))
+
+
+CONSENT_SHARING = "compartir_instituciones"  # referrals to partner institutions
+CONSENT_NAMED_EXPORT = "exportacion_nominal"  # the person's name in case lists that leave the system
+CONSENT_PURPOSES = {
+    CONSENT_SHARING: _l("Compartir con instituciones socias para atender el caso"),
+    CONSENT_NAMED_EXPORT: _l("Aparecer con su nombre en listas de casos exportadas"),
+}
+CONSENT_SOURCES = {
+    "registro": _l("Registro del caso"),
+    "remision": _l("Al remitir el caso"),
+    "supervisor_override": _l("Autorización de la supervisión sin consentimiento"),
+    "migracion": _l("Consentimiento anterior a los propósitos nombrados"),
+}
+
+
+class CaseConsent(db.Model):
+    """The person's answer for one purpose of one case: given or refused, who recorded it, when and how.
+
+    One row per (case, purpose), updated when the answer changes (every change is also audited). No row means
+    no consent: a purpose is never assumed."""
+
+    __tablename__ = "case_consents"
+    __table_args__ = (Index("ix_case_consents_case_purpose", "case_id", "purpose", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    purpose: Mapped[str] = mapped_column(String(40))
+    given: Mapped[bool] = mapped_column(default=False)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=clock.now)
+    source: Mapped[str] = mapped_column(String(30))

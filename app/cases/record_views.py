@@ -8,20 +8,24 @@ from ..auth import policy
 from ..core import clock
 from ..core.errors import DomainError
 from ..core.ids import parse_id
+from ..core.text import clean_filename
 from ..extensions import db
 from ..formschema import compile_form, load_form
 from ..formschema.loader import load_ui, read_forms_dir
 from ..reference.services import option_choices
 from . import records, transfers
+from .link_requests import record_person_edit
 from .models import Attachment, Case, Referral
-from .persons import apply_person_data
-from .services import record_event
+from .persons import apply_person_data, masked_fields, person_values
 from .views import bp
 
 
-def _editable_case(case_id) -> Case:
+def _editable_case(case_id, closed_ok=False) -> Case:
+    """A case the user may change; a closed one only for notes and documents (`closed_ok`)."""
     case = db.get_or_404(Case, case_id)
     policy.require(policy.can_edit_case(current_user, case))
+    if not closed_ok:
+        records.require_open(case)  # Conflict (409) with a Spanish message
     return case
 
 
@@ -46,14 +50,14 @@ def _commit_or_explain(case, action, success):
 
 @bp.route("/<int:case_id>/notas", methods=["POST"])
 def add_note(case_id):
-    case = _editable_case(case_id)
+    case = _editable_case(case_id, closed_ok=True)  # follow-up after closure is written down
     return _commit_or_explain(case, lambda: records.add_note(case, current_user, request.form.get("texto"),
                                                              clock.now()), _("Nota añadida."))
 
 
 @bp.route("/<int:case_id>/documentos", methods=["POST"])
 def upload(case_id):
-    case = _editable_case(case_id)
+    case = _editable_case(case_id, closed_ok=True)  # documents arriving after closure are kept
     upload = request.files.get("archivo")
     if upload is None:
         return _back(case, _("Elija un archivo. No se guardó nada."), "danger")
@@ -72,7 +76,7 @@ def download(case_id, attachment_id):
     audit.record("document_downloaded", case_id=case.id, object_type="attachment", object_id=attachment.id)
     db.session.commit()
     return send_file(records.attachment_path(_uploads_dir(), attachment), mimetype=attachment.content_type,
-                     as_attachment=True, download_name=attachment.filename, max_age=0)
+                     as_attachment=True, download_name=clean_filename(attachment.filename) or "documento", max_age=0)
 
 
 @bp.route("/<int:case_id>/remisiones/<int:referral_id>", methods=["POST"])
@@ -119,22 +123,40 @@ def assign(case_id):
 
     case = db.get_or_404(Case, case_id)
     policy.require(policy.can_view_case(current_user, case))
-    return _commit_or_explain(case, lambda: assign_case(current_user, case, request.form.get("usuario"), clock.now()),
-                              _("Caso asignado."))
+
+    def assign():
+        assign_case(current_user, case, request.form.get("usuario"), clock.now())
+        audit.record("case_assigned", case_id=case.id, object_type="case", object_id=case.id,
+                     details={"usuario": case.assigned_officer_id})
+    return _commit_or_explain(case, assign, _("Caso asignado."))
 
 
 @bp.route("/<int:case_id>/persona", methods=["GET", "POST"])
 def edit_person(case_id):
+    """The person of a case. Data another office registered stays masked; every view and edit is audited."""
     case = _editable_case(case_id)
     compiled = _person_form()
+    masked = masked_fields(current_user, case.person)
     if request.method == "GET":
-        return _person_page(case, compiled, compiled.build(option_choices, data=_person_values(case.person)))
+        values = {k: (None if k in masked else v) for k, v in person_values(case.person).items()}
+        page = _person_page(case, compiled, compiled.build(option_choices, data=values), masked)
+        audit.record("person_viewed", case_id=case.id, object_type="person", object_id=case.person_id,
+                     details={"ocultos": sorted(masked)})
+        db.session.commit()
+        return page
     form = compiled.build(option_choices, formdata=request.form)
+    for name in masked:  # never shown, never taken from the form
+        getattr(form, name).data = None
+        getattr(form, name).errors = []
     if compiled.validate(form):
         try:
-            warnings = apply_person_data(case.person, compiled.to_json(form), case.office.country)
-            record_event(case.id, "person_edited", _("Datos de la persona modificados"), current_user.id,
-                         clock.now(), details=compiled.labelled(form))
+            person = case.person
+            before = person_values(person)
+            warnings = apply_person_data(person, compiled.to_json(form), case.office.country, keep=masked)
+            db.session.flush()
+            labels = {spec.name: spec.title for spec in compiled.fields}
+            record_person_edit(case, current_user, before, person_values(person), labels,
+                               compiled.labelled(form), clock.now())
             db.session.commit()
             for warning in warnings:
                 flash(warning, "warning")
@@ -145,7 +167,7 @@ def edit_person(case_id):
                 if hasattr(form, name):
                     getattr(form, name).errors = [*getattr(form, name).errors, message]
             flash(exc.message, "danger")
-    return _person_page(case, compiled, form, status=422)
+    return _person_page(case, compiled, form, masked, status=422)
 
 
 @bp.route("/<int:case_id>/traslado", methods=["POST"])
@@ -167,22 +189,6 @@ def _person_form():
                         load_ui("persona_ui.json", forms.get("persona_ui.json")))
 
 
-def _person_page(case, compiled, form, status=200):
-    return render_template("cases/person_form.html", case=case, compiled=compiled, form=form), status
-
-
-def _person_values(person) -> dict:
-    phones = [p.number for p in person.phones]
-    return {
-        "nombres": person.given_names, "primer_apellido": person.first_surname,
-        "segundo_apellido": person.second_surname, "sexo": person.sex, "identidad_genero": person.gender_identity,
-        "fecha_nacimiento": person.birth_date.isoformat() if person.birth_date else None,
-        "fecha_estimada": person.birth_date_estimated, "edad_estimada": person.estimated_age,
-        "nacionalidad": person.nationality, "dni": person.dni_display, "pasaporte": person.passport_number,
-        "departamento_origen": person.origin_department_code, "municipio_origen": person.origin_municipality_code,
-        "pais_ubicacion": person.current_country, "ciudad_ubicacion": person.current_city,
-        "direccion_extranjero": person.address_abroad, "telefono": phones[0] if phones else None,
-        "telefono_alterno": phones[1] if len(phones) > 1 else None, "contacto_familiar": person.family_contact_name,
-        "parentesco_contacto": person.family_contact_relationship, "telefono_contacto": person.family_contact_phone,
-        "vulnerabilidades": [m.code for m in person.vulnerability_markers],
-    }
+def _person_page(case, compiled, form, masked=frozenset(), status=200):
+    return render_template("cases/person_form.html", case=case, compiled=compiled, form=form,
+                           masked=masked), status

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 
-from ..core.errors import DomainError
+from ..core.errors import Conflict, DomainError
+from ..core.text import clean_filename, strip_controls
 from ..extensions import db
-from .models import Attachment, CaseNote, Referral
-from .services import record_event
+from .models import CONSENT_SHARING, Attachment, CaseNote, Referral
+from .services import record_event, set_consent
 
 MAX_NOTE_LENGTH = 5000
 # extension -> (content type, test on the first bytes)
@@ -30,8 +31,19 @@ REFERRAL_TRANSITIONS = {
 }
 
 
+def is_closed(case) -> bool:
+    return case.status == "cerrado"
+
+
+def require_open(case) -> None:
+    """The case's data change only while it is open (notes and documents may still be added when closed)."""
+    if is_closed(case):
+        raise Conflict(_("Un caso cerrado es de solo lectura: sus datos (persona, remisiones, asistencias, "
+                         "consentimiento) no cambian; sí se pueden añadir notas y documentos."))
+
+
 def add_note(case, user, text, now) -> CaseNote:
-    text = (text or "").strip()
+    text = strip_controls(text).strip()
     if not text:
         raise DomainError(_("La nota está vacía."), {"texto": _("Escriba la nota.")})
     if len(text) > MAX_NOTE_LENGTH:
@@ -44,7 +56,7 @@ def add_note(case, user, text, now) -> CaseNote:
 
 def store_attachment(case, user, upload, description, now, uploads_dir, max_bytes) -> Attachment:
     """Save an uploaded file under uploads_dir by its SHA-256, refusing big files and other types."""
-    filename = Path(upload.filename or "").name.strip()
+    filename = clean_filename(upload.filename)  # no NUL, no bidi overrides: what is shown is what is stored
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if not filename:
         raise DomainError(_("Elija un archivo."), {"archivo": _("Elija un archivo.")})
@@ -61,7 +73,7 @@ def store_attachment(case, user, upload, description, now, uploads_dir, max_byte
     digest = hashlib.sha256(data).hexdigest()
     _write_once(Path(uploads_dir) / digest[:2] / digest, data)
     attachment = Attachment(case_id=case.id, sha256=digest, filename=filename[:200], content_type=content_type,
-                            size=len(data), description=(description or "").strip()[:300] or None,
+                            size=len(data), description=strip_controls(description).strip()[:300] or None,
                             uploaded_by_id=user.id, uploaded_at=now)
     db.session.add(attachment)
     record_event(case.id, "document_added", _("Documento añadido: %(f)s", f=filename[:150]), user.id, now)
@@ -88,6 +100,7 @@ def update_referral(case, referral: Referral, user, status, text, now) -> Referr
     """Move a referral on: aceptada, rechazada (reason), atendida (outcome) or revocada (reason)."""
     if referral.case_id != case.id:
         raise DomainError(_("La remisión no pertenece a este caso."))
+    require_open(case)
     if status not in REFERRAL_TRANSITIONS.get(referral.status, set()):
         raise DomainError(_("Una remisión %(a)s no puede pasar a «%(b)s».", a=referral.status_label.lower(), b=status))
     text = (text or "").strip()
@@ -110,6 +123,7 @@ def update_referral(case, referral: Referral, user, status, text, now) -> Referr
 
 def override_consent(case, user, reason, now):
     """A supervisor authorises referrals without the person's consent, with a reason (audited)."""
+    require_open(case)
     if case.consent_to_share:
         raise DomainError(_("El caso ya tiene el consentimiento de la persona."))
     if case.consent_override_at is not None:
@@ -119,5 +133,6 @@ def override_consent(case, user, reason, now):
         raise DomainError(_("Explique el motivo de la autorización (al menos 10 caracteres)."),
                           {"motivo": _("Explique el motivo.")})
     case.consent_override_by_id, case.consent_override_at, case.consent_override_reason = user.id, now, reason
+    set_consent(case, CONSENT_SHARING, True, user.id, now, "supervisor_override")  # sharing only, never exports
     record_event(case.id, "consent_override", _("Remisión autorizada sin consentimiento"), user.id, now,
                  details=[[_("Motivo"), reason]])

@@ -11,7 +11,17 @@ from ..reference.models import CaseCategory, LegalArea, Office
 from ..reference.places import subdivision_country
 from ..workflow import services as workflow
 from ..workflow.models import HumanTask
-from .models import STATUS_ORDER, Case, CaseCounter, CaseEvent, Person
+from .models import (
+    CONSENT_NAMED_EXPORT,
+    CONSENT_PURPOSES,
+    CONSENT_SHARING,
+    STATUS_ORDER,
+    Case,
+    CaseConsent,
+    CaseCounter,
+    CaseEvent,
+    Person,
+)
 
 
 def next_case_number(office: Office, year: int) -> str:
@@ -64,17 +74,45 @@ def open_case(office: Office, person: Person, data: dict, user, now) -> Case:
                        data.get("consentimiento_alcance"))
     db.session.add(case)
     db.session.flush()
+    # the registration form asks both purposes; an unticked box is recorded as "not given"
+    set_consent(case, CONSENT_SHARING, bool(data.get("consentimiento_compartir")), user.id, now, "registro")
+    set_consent(case, CONSENT_NAMED_EXPORT, bool(data.get("consentimiento_exportacion")), user.id, now, "registro")
     audit.record("case_opened", case_id=case.id, object_type="case", object_id=case.id,
                  details={"número": case.number, "categoría": case.category_code}, actor=user)
     return case
 
 
-def record_consent(case: Case, given_by: str, now, scope: str | None = None):
-    """Consent to share the case with partner institutions: who gave it, when, for what."""
+def record_consent(case: Case, given_by: str, now, scope: str | None = None, recorded_by_id: int | None = None,
+                   source: str = "remision"):
+    """Consent to share the case with partner institutions: who gave it, when, for what.
+
+    The case's own fields (what referrals check) and the named purpose `compartir_instituciones` are kept
+    together; a case not yet flushed gets its purpose row from open_case."""
     case.consent_to_share = True
     case.consent_given_by = given_by[:200]
     case.consent_given_at = now
     case.consent_scope = scope or _("Remisión a instituciones socias para la atención del caso")
+    if case.id is not None:
+        set_consent(case, CONSENT_SHARING, True, recorded_by_id, now, source)
+
+
+def set_consent(case: Case, purpose: str, given: bool, recorded_by_id: int | None, now, source: str) -> CaseConsent:
+    """Record the person's answer for one named purpose (one row per case and purpose: the latest answer)."""
+    if purpose not in CONSENT_PURPOSES:
+        raise ValueError(f"unknown consent purpose {purpose!r}")
+    row = db.session.scalar(db.select(CaseConsent).where(CaseConsent.case_id == case.id,
+                                                         CaseConsent.purpose == purpose))
+    if row is None:
+        row = CaseConsent(case_id=case.id, purpose=purpose)
+        db.session.add(row)
+    row.given, row.recorded_by_id, row.recorded_at, row.source = bool(given), recorded_by_id, now, source
+    return row
+
+
+def has_consent(case_id: int, purpose: str) -> bool:
+    """Whether the person gave consent for this purpose on this case (no row: no consent)."""
+    return bool(db.session.scalar(db.select(CaseConsent.given).where(CaseConsent.case_id == case_id,
+                                                                     CaseConsent.purpose == purpose)))
 
 
 AUDITED_EVENTS = {

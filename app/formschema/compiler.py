@@ -45,6 +45,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core import clock
+from ..core.text import strip_controls
 from .loader import SAFE_FORMATS, check_ui, regex_search
 
 YES_NO = [("si", "Sí"), ("no", "No")]
@@ -368,7 +369,7 @@ def _json_value(spec: FieldSpec, value):
     if isinstance(value, Decimal):
         return int(value) if spec.schema.get("type") == "integer" else float(value)
     if isinstance(value, str):
-        value = value.strip()
+        value = strip_controls(value).strip()  # no bidi overrides or control characters; new lines and tabs stay
         return value or None
     return value
 

@@ -5,7 +5,17 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..auth.models import User
-from ..cases.models import CLOSURE_REASONS, RISK_LEVELS, STATUSES, Case, Person, Referral, label
+from ..cases.models import (
+    CLOSURE_REASONS,
+    CONSENT_NAMED_EXPORT,
+    RISK_LEVELS,
+    STATUSES,
+    Case,
+    CaseConsent,
+    Person,
+    Referral,
+    label,
+)
 from ..extensions import db
 from ..reference.models import CaseCategory, Department, Municipality, Office
 from . import cells, disclosure
@@ -106,13 +116,33 @@ def _case_query(filters: ind.Filters):
     return conditions
 
 
-def case_count(filters: ind.Filters) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(CaseFact.__table__)
-                             .where(*_case_query(filters)))
+def _named_export_consent():
+    """True when the person consented to appear by name in exported case lists (no row: no consent)."""
+    return sa.exists().where(CaseConsent.case_id == Case.id, CaseConsent.purpose == CONSENT_NAMED_EXPORT,
+                             CaseConsent.given.is_(True))
 
 
-def case_rows(filters: ind.Filters):
+def case_counts(filters: ind.Filters) -> tuple[int, int]:
+    """(rows of the case list, rows whose person's name is masked for lack of named-export consent)."""
+    masked = sa.and_(Person.anonymised_at.is_(None), sa.not_(_named_export_consent()))
+    rows, hidden = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((masked, 1), else_=0)), 0))
+        .select_from(CaseFact.__table__).join(Case, Case.id == F.case_id).join(Person, Person.id == Case.person_id)
+        .where(*_case_query(filters))).one()
+    return int(rows), int(hidden)
+
+
+def _footer_template() -> str:
+    """Translated now, filled in later (the rows are streamed after the request has ended)."""
+    return _("Filas: %(n)d. Sin consentimiento de exportación nominal (nombre de la persona omitido): %(m)d.")
+
+
+def case_rows(filters: ind.Filters, footer: bool = True):
     """(header, a generator of rows) of the cases registered in the period, in opening order per office.
+
+    Consent binds the export: a person who did not consent to named exports (purpose "exportacion_nominal") is
+    masked — the row stays, so figures computed from the file are complete, but the name is replaced. With
+    `footer`, a blank row and a row saying how many rows there are and how many were masked end the list.
 
     Every label is resolved now, in the request; the generator only reads rows, on a connection of its own,
     so it can stream a million rows after the view has returned (no Flask context needed).
@@ -128,12 +158,13 @@ def case_rows(filters: ind.Filters):
     sexes = {code: ind.sex_label(code) for code in (*SEX_COLUMNS, None)}
     bands = {code: ind.age_label(code) for code in (*AGE_BANDS, None)}
     anonymised = _("(anonimizada)")
+    withheld = _("(sin consentimiento de exportación)")
     referral_counts = (sa.select(sa.func.count()).where(Referral.case_id == Case.id).scalar_subquery())
     query = (sa.select(Case.number, Case.office_id, Case.category_code, Case.status, Case.risk_level,
                        F.opened_on, F.closed_on, Case.closure_reason, Person.given_names, Person.first_surname,
                        Person.second_surname, Person.anonymised_at, F.sex, Case.age_at_opening, F.age_band,
                        F.department_code, F.municipality_code, Case.event_country, Case.assigned_officer_id,
-                       referral_counts.label("referrals"))
+                       referral_counts.label("referrals"), _named_export_consent().label("named"))
              .select_from(CaseFact.__table__)
              .join(Case, Case.id == F.case_id).join(Person, Person.id == Case.person_id)
              .where(*_case_query(filters))
@@ -142,14 +173,24 @@ def case_rows(filters: ind.Filters):
     engine = db.engine
 
     def rows():
+        count = masked = 0
         with engine.connect() as connection:
             for r in connection.execution_options(yield_per=2000).execute(query):
-                person = anonymised if r.anonymised_at else " ".join(
-                    p for p in (r.given_names, r.first_surname, r.second_surname) if p)
+                count += 1
+                if r.anonymised_at:
+                    person = anonymised
+                elif not r.named:
+                    person, masked = withheld, masked + 1
+                else:
+                    person = " ".join(p for p in (r.given_names, r.first_surname, r.second_surname) if p)
                 yield [r.number, offices.get(r.office_id), categories.get(r.category_code, r.category_code),
                        statuses.get(r.status, r.status), risks.get(r.risk_level, ""), r.opened_on, r.closed_on,
                        reasons.get(r.closure_reason, r.closure_reason or ""), person, sexes.get(r.sex, r.sex),
                        r.age_at_opening, bands.get(r.age_band, ""), departments.get(r.department_code, ""),
                        municipalities.get(r.municipality_code, ""), r.event_country or "",
                        officers.get(r.assigned_officer_id, ""), r.referrals]
+        if footer:
+            yield []
+            yield [footer_text % {"n": count, "m": masked}]
+    footer_text = _footer_template()
     return header, rows()

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from ..cases.models import SEXES
 from ..core import clock
+from ..core.ids import parse_id
 from ..extensions import db
 from ..reference.models import CaseCategory, Department, Office
 from .facts import AGE_BANDS
@@ -78,12 +79,13 @@ def parse(user, args, default_months: int = 12) -> tuple[Filters, list[str], dic
     filters = Filters(start=start, end=end, office_ids=scope_offices(user))
     office = args.get("oficina")
     if office:
-        if not office.isdigit() or db.session.get(Office, int(office)) is None:
+        office_id = parse_id(office)  # ASCII digits that fit the column: never an OverflowError
+        if office_id is None or db.session.get(Office, office_id) is None:
             problems.append(_("La oficina elegida no existe."))
-        elif filters.office_ids is not None and int(office) not in filters.office_ids:
+        elif filters.office_ids is not None and office_id not in filters.office_ids:
             problems.append(_("Solo puede ver las cifras de su oficina."))
         else:
-            filters.office_ids, clean["oficina"] = (int(office),), office
+            filters.office_ids, clean["oficina"] = (office_id,), str(office_id)
     category = args.get("categoria")
     if category:
         if db.session.get(CaseCategory, category) is None:
@@ -98,7 +100,7 @@ def parse(user, args, default_months: int = 12) -> tuple[Filters, list[str], dic
             filters.sex = clean["sexo"] = sex
     band = args.get("edad")
     if band:
-        if not band.isdigit() or int(band) not in AGE_BANDS:
+        if not (band.isascii() and band.isdigit() and len(band) <= 3) or int(band) not in AGE_BANDS:
             problems.append(_("El grupo de edad elegido no es válido."))
         else:
             filters.age_band, clean["edad"] = int(band), band

@@ -85,11 +85,13 @@ def export_cases(fmt):
     wanted, problems, clean = filters.parse(current_user, request.args)
     if problems:
         return Response(" ".join(problems), status=400, mimetype="text/plain")
-    count = exports.case_count(wanted)
-    if fmt == "xlsx" and count > cells.MAX_XLSX_ROWS:
+    count, masked = exports.case_counts(wanted)
+    if fmt == "xlsx" and count + 2 > cells.MAX_XLSX_ROWS:  # the rows, a blank row and the footer
         return Response(_("Son %(n)d casos: más de los que admite una hoja XLSX. Use CSV o acote el periodo.",
                           n=count), status=400, mimetype="text/plain")
-    audit.record("cases_exported", details={"formato": fmt, "filtros": clean, "casos": count})
+    # consent binds the export: persons without named-export consent are listed without their name
+    audit.record("cases_exported", details={"formato": fmt, "filtros": clean, "casos": count,
+                                            "nombres_omitidos_sin_consentimiento": masked})
     db.session.commit()
     name = f"siproc-casos-{clean['desde']}-{clean['hasta']}.{fmt}"
     header, rows = exports.case_rows(wanted)

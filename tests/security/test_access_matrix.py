@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from app.cases.emergency import EmergencyAccess
 from app.cases.models import Attachment, Case, CaseTransfer, Referral
 from app.extensions import db
 from app.reference.models import Office
@@ -33,6 +34,7 @@ EXPECTED_GET = {
     "formdefs.edit": OWNER, "formdefs.preview": OWNER,
     "stats.publication": STATISTICS, "stats.export_cases": NAMED_EXPORT,
     "cases.detail": READ_CASE,
+    "case_audit.access_log": {"consul.tap", "analista", "gestor", "admin"},  # the office's supervisors, the centre
     "cases.download": READ_CASE,
     "cases.edit_person": EDIT_CASE,
     "tasks.show": READ_CASE,
@@ -55,7 +57,11 @@ EXPECTED_POST = {
     "tasks.save_draft": {"oficial.tap", "consul.tap"},
     "cases.assign": {"consul.tap"},
     "transfers.decide": set(),  # the pending transfer goes to an office none of these users belongs to
-    "users.edit": ADMIN, "users.reset_totp": ADMIN, "users.reset_password": ADMIN,
+    "users.edit": ADMIN, "users.reset_totp": ADMIN, "users.reset_password": ADMIN, "users.end_sessions": ADMIN,
+    # the emergency access of oficial.hou to the second TAP case: its holder, that office's supervisor, the centre
+    "cases.request_link": {"oficial.tap", "consul.tap"},  # the intake's office; the view then needs a valid token
+    "cases.decide_link": {"consul.tap", "analista", "gestor", "admin"},  # the person's office and the centre
+    "cases.end_emergency_access": {"oficial.hou", "consul.tap", "analista", "gestor", "admin"},
     "catalogs.edit": ADMIN, "catalogs.deactivate": ADMIN, "catalogs.reactivate": ADMIN, "catalogs.new": ADMIN,
     "notifications.read": set(EVERYONE),  # one's own notices only: another user's id is simply not found
     "scheduler.retry": ADMIN,
@@ -77,6 +83,13 @@ def world(login, users):
     other = db.session.get(WorkflowInstance, register_case(officer, dni="0801199012345", nombres="Otra").id)
     mex = db.session.scalar(db.select(Office.id).where(Office.code == "MEX"))
     officer.post(f"/casos/{other.case_id}/traslado", data={"oficina": mex, "motivo": "Se mudó a la capital"})
+    from app.cases.models import PersonLinkRequest
+
+    db.session.add(PersonLinkRequest(person_id=case.person_id, office_id=mex, requested_by_id=users["oficial.hou"].id))
+    db.session.commit()
+    other_number = db.session.get(Case, other.case_id).number
+    login("oficial.hou").post("/casos/emergencia", data={
+        "numero": other_number, "motivo": "Hospital de Houston pide confirmar identidad"})
     db.session.expire_all()
     return {
         "case_id": case.id,
@@ -84,6 +97,8 @@ def world(login, users):
         "referral_id": db.session.scalar(db.select(Referral.id)),
         "attachment_id": db.session.scalar(db.select(Attachment.id)),
         "transfer_id": db.session.scalar(db.select(CaseTransfer.id)),
+        "access_id": db.session.scalar(db.select(EmergencyAccess.id)),
+        "link_id": db.session.scalar(db.select(PersonLinkRequest.id)),
         "user_id": users["oficial.tap"].id,
         "notice_id": 1,
         "failure_id": 1,

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from app.audit.models import AuditEvent
-from app.cases.models import Case, Person
+from app.cases.models import CONSENT_NAMED_EXPORT, Case, CaseConsent, Person
 from app.extensions import db
 from app.stats import indicators
 from tests.stats.test_indicators import casefile  # noqa: F401  (fixture)
@@ -76,6 +76,8 @@ def test_case_list_export_is_audited_and_neutralises_formulas(casefile, login): 
     person = db.session.get(Person, db.session.scalar(db.select(Case.person_id).where(Case.number == "T-1")))
     person.given_names = '=HYPERLINK("http://evil.example","x")'
     person.first_surname = "+1-2"
+    db.session.add_all([CaseConsent(case_id=case_id, purpose=CONSENT_NAMED_EXPORT, given=True, source="registro")
+                        for case_id in db.session.scalars(db.select(Case.id))])  # names shown: see test_consent_exports
     db.session.commit()
     response = login("analista").get(f"/estadisticas/casos.csv?{PERIOD}&sexo=F")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
@@ -83,7 +85,7 @@ def test_case_list_export_is_audited_and_neutralises_formulas(casefile, login): 
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][:3] == ["Nº de caso", "Oficina", "Categoría"]
-    assert [r[0] for r in rows[1:]] == ["T-1", "T-3"]
+    assert [r[0] for r in rows[1:-2]] == ["T-1", "T-3"] and rows[-2] == []  # then the footer row
     assert rows[1][8] == "'" + '=HYPERLINK("http://evil.example","x") +1-2'
     assert _audits("cases_exported")[-1]["casos"] == 2
     assert _audits("cases_exported")[-1]["filtros"]["sexo"] == "F"
@@ -91,7 +93,7 @@ def test_case_list_export_is_audited_and_neutralises_formulas(casefile, login): 
     book = openpyxl.load_workbook(io.BytesIO(login("consul.tap").get(f"/estadisticas/casos.xlsx?{PERIOD}").data))
     sheet = book.worksheets[0]
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert [v[0] for v in values[1:]] == ["T-1", "T-2", "T-3", "T-7"]  # Tapachula only
+    assert [v[0] for v in values[1:-2]] == ["T-1", "T-2", "T-3", "T-7"]  # Tapachula only, then the footer
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
     assert values[1][8].startswith("'=HYPERLINK")
     assert len(_audits("cases_exported")) == 2
