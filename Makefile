@@ -9,14 +9,14 @@ VENDOR := app/static/vendor
 
 run: db demo serve
 
-# The suite runs on SQLite, then again on PostgreSQL when a server answers at PG_TEST_URL (browser tests only
-# in the SQLite pass: the pages are the same).
+# The suite runs on SQLite, then again on PostgreSQL when a server answers at PG_TEST_URL (browser tests and
+# tests that touch no database only in the SQLite pass: the pages and the interpreter are the same).
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 test: install browser-deps
 	$(BIN)/python -m pytest
 	@if $(BIN)/python -c "import sqlalchemy as sa, sys; sa.create_engine(sys.argv[1], connect_args={'connect_timeout': 3}).connect().close()" "$(PG_TEST_URL)" 2>/dev/null; then \
 	  echo "== PostgreSQL answers at $(PG_TEST_URL): the suite again on PostgreSQL =="; \
-	  SIPROC_TEST_POSTGRESQL="$(PG_TEST_URL)" $(BIN)/python -m pytest -m "not browser"; \
+	  SIPROC_TEST_POSTGRESQL="$(PG_TEST_URL)" $(BIN)/python -m pytest -m "not browser and not nodb"; \
 	else \
 	  echo "== PostgreSQL pass skipped: no server answers at $(PG_TEST_URL) =="; \
 	fi

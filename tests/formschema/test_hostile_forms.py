@@ -422,6 +422,7 @@ uis = st.none() | values | keyed(["codigo", "edad", "lista", "activo", "ui:order
 RENDER = '{% from "_form.html" import render_compiled %}{{ render_compiled(compiled, form) }}'
 
 
+@pytest.mark.nodb  # compiles and renders only: once, in the SQLite pass
 @settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(document=forms, ui=uis, data=st.data())

@@ -15,6 +15,8 @@ from app.formschema.instructions import (
     render_instructions,
 )
 
+pytestmark = pytest.mark.nodb  # no database: runs once, in the SQLite pass
+
 BPMN_DIR = Path(__file__).resolve().parents[2] / "workflows" / "bpmn"
 SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}instructionsForEndUser"
 TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "code", "a"}

@@ -27,6 +27,8 @@ from hypothesis import strategies as st
 from app.workflow.evaluator import DiagramCodeError, RestrictedEnvironment, check_source
 from app.workflow.language import library
 
+pytestmark = pytest.mark.nodb  # no database: runs once, in the SQLite pass
+
 ROOT = Path(__file__).resolve().parents[2]
 SECOND = 1.0  # what one evaluation may take, checked with a generous margin over the 50 ms budget
 CHILD_TIMEOUT = 4.0  # seconds a child process gets (imports included) before it counts as hung
