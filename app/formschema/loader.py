@@ -6,7 +6,6 @@ must be local, resolvable and acyclic, and every value the compiler reads must h
 """
 import json
 import math
-import re
 from pathlib import Path
 
 import re2
@@ -25,7 +24,7 @@ RESERVED_NAMES = {"data", "errors", "meta", "validate", "process", "populate_obj
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 FORBIDDEN_KEYWORDS = ("$id", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor",
                       "$vocabulary")
-LOCAL_REF = re.compile(r"#(?:/[\w.$-]+)+")
+LOCAL_REF = re2.compile(r"#(?:/[\p{L}\p{N}_.$-]+)+")  # a JSON pointer into this document
 SAFE_FORMATS = [name for name in FormatChecker.checkers if name != "regex"]  # "regex" would run re.compile
 JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list}
 MESSAGE_KEYS = ("x-siproc-required-message", "x-siproc-pattern-message")

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from app.cases.models import CaseEvent
 from app.extensions import db
 from app.workflow.models import HumanTask
-from tests.conftest import PASSWORD, POSTGRESQL, TEST_KEY, make_app
+from tests.conftest import PASSWORD, POSTGRESQL, TEST_AUDIT_KEY, TEST_KEY, make_app
 from tests.helpers import ATENCION, EVALUACION_SIN_REMISION, PROPUESTA, REGISTRO, SEGUIMIENTO_FIN
 
 requests = pytest.importorskip("requests")
@@ -129,7 +129,9 @@ def server(database, tmp_path):
         port = probe.getsockname()[1]
     env = {**os.environ, "SIPROC_DATABASE_URL": url, "SIPROC_SECRET_KEY": "concurrency-test-secret",
            "SIPROC_ENCRYPTION_KEYS": f'["{TEST_KEY}"]', "SIPROC_SESSION_COOKIE_SECURE": "false",
-           "SIPROC_SCHEDULER_ENABLED": "false", "SIPROC_LOGIN_MAX_FAILURES_PER_IP": "100000"}
+           "SIPROC_SCHEDULER_ENABLED": "false", "SIPROC_LOGIN_MAX_FAILURES_PER_IP": "100000",
+           # the audit key and anchor of this server stay in the test's folder, never in the project's instance/
+           "SIPROC_AUDIT_HMAC_KEY": TEST_AUDIT_KEY, "SIPROC_AUDIT_ANCHOR_PATH": str(tmp_path / "audit_anchor.log")}
     log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
                                 "--timeout", "60", "app:create_app()"], cwd=ROOT, env=env, stdout=log,

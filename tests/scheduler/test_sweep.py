@@ -19,7 +19,7 @@ from app.workflow.deploy import deploy_files
 from app.workflow.models import Timer, WorkflowInstance
 from tests.conftest import flashes
 from tests.helpers import ATENCION, EVALUACION_SIN_REMISION, register_case, single_open_task, submit
-from tests.workflow.diagrams import FORMS
+from tests.workflow.diagrams import FORMS, boundary_timer_diagram
 
 
 def at_follow_up(login, **overrides):
@@ -155,31 +155,7 @@ def test_other_sweeps_wait_while_the_lease_is_held(login):
 
 def failing_diagram():
     """A user task with a one-hour reminder whose path runs a script that fails."""
-    return b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
-  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="D_falla" targetNamespace="http://bpmn.io/schema/bpmn">
-  <bpmn:process id="falla" name="Falla" isExecutable="true">
-    <bpmn:laneSet id="LS"><bpmn:lane id="L" name="Oficial consular">
-      <bpmn:flowNodeRef>S</bpmn:flowNodeRef><bpmn:flowNodeRef>T</bpmn:flowNodeRef><bpmn:flowNodeRef>B</bpmn:flowNodeRef>
-      <bpmn:flowNodeRef>X</bpmn:flowNodeRef><bpmn:flowNodeRef>E1</bpmn:flowNodeRef><bpmn:flowNodeRef>E2</bpmn:flowNodeRef>
-    </bpmn:lane></bpmn:laneSet>
-    <bpmn:startEvent id="S"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="T" name="Esperar"><bpmn:extensionElements><spiffworkflow:properties>
-      <spiffworkflow:property name="formJsonSchemaFilename" value="mini.json" /></spiffworkflow:properties>
-      </bpmn:extensionElements><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
-    <bpmn:boundaryEvent id="B" name="Una hora" cancelActivity="false" attachedToRef="T">
-      <bpmn:outgoing>F3</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="TD"><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"PT1H"</bpmn:timeDuration>
-      </bpmn:timerEventDefinition></bpmn:boundaryEvent>
-    <bpmn:scriptTask id="X" name="Calcular"><bpmn:incoming>F3</bpmn:incoming><bpmn:outgoing>F4</bpmn:outgoing>
-      <bpmn:script>resultado = 1 / (len(hoy()) - 10)</bpmn:script></bpmn:scriptTask>
-    <bpmn:endEvent id="E1"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:endEvent id="E2"><bpmn:incoming>F4</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="T" /><bpmn:sequenceFlow id="F2" sourceRef="T" targetRef="E1" />
-    <bpmn:sequenceFlow id="F3" sourceRef="B" targetRef="X" /><bpmn:sequenceFlow id="F4" sourceRef="X" targetRef="E2" />
-  </bpmn:process>
-</bpmn:definitions>"""
+    return boundary_timer_diagram("falla", "resultado = 1 / (len(hoy()) - 10)")
 
 
 def test_a_failing_instance_is_recorded_retried_with_back_off_and_does_not_stop_the_others(login, users):

@@ -18,7 +18,7 @@ from app.workflow.engine import DiagramError
 from app.workflow.models import HumanTask, ProcessVersion, WorkflowInstance
 from tests.conftest import flashes
 from tests.helpers import start_case
-from tests.workflow.diagrams import FORMS, mini
+from tests.workflow.diagrams import FORMS, boundary_timer_diagram, mini
 
 KEY = "proteccion_consular"
 DYNAMIC_LOOP = "x = 1\nwhile x &gt; 0:\n    x += 1"  # no constant tells it never ends: only the budget can
@@ -224,32 +224,9 @@ def officer_office(client):
 
 
 def poisoned_timer_diagram(key, script):
-    """A user task with a one-hour boundary timer whose path runs `script`."""
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
-  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="D_{key}" targetNamespace="x">
-  <bpmn:process id="{key}" name="{key}" isExecutable="true">
-    <bpmn:laneSet id="LS"><bpmn:lane id="L" name="Oficial consular">
-      <bpmn:flowNodeRef>S</bpmn:flowNodeRef><bpmn:flowNodeRef>T</bpmn:flowNodeRef><bpmn:flowNodeRef>B</bpmn:flowNodeRef>
-      <bpmn:flowNodeRef>X</bpmn:flowNodeRef><bpmn:flowNodeRef>E1</bpmn:flowNodeRef><bpmn:flowNodeRef>E2</bpmn:flowNodeRef>
-    </bpmn:lane></bpmn:laneSet>
-    <bpmn:startEvent id="S"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="T" name="Esperar"><bpmn:extensionElements><spiffworkflow:properties>
-      <spiffworkflow:property name="formJsonSchemaFilename" value="mini.json" /></spiffworkflow:properties>
-      </bpmn:extensionElements><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
-    <bpmn:boundaryEvent id="B" name="Cada hora" cancelActivity="false" attachedToRef="T">
-      <bpmn:outgoing>F3</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="TD"><bpmn:timeCycle xsi:type="bpmn:tFormalExpression">"R/PT1H"</bpmn:timeCycle>
-      </bpmn:timerEventDefinition></bpmn:boundaryEvent>
-    <bpmn:scriptTask id="X" name="Calcular {key}"><bpmn:incoming>F3</bpmn:incoming><bpmn:outgoing>F4</bpmn:outgoing>
-      <bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
-    <bpmn:endEvent id="E1"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:endEvent id="E2"><bpmn:incoming>F4</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="T" /><bpmn:sequenceFlow id="F2" sourceRef="T" targetRef="E1" />
-    <bpmn:sequenceFlow id="F3" sourceRef="B" targetRef="X" /><bpmn:sequenceFlow id="F4" sourceRef="X" targetRef="E2" />
-  </bpmn:process>
-</bpmn:definitions>""".encode()
+    """A user task with an hourly boundary timer whose path runs `script`."""
+    return boundary_timer_diagram(key, script, timer_name="Cada hora", script_name=f"Calcular {key}",
+                                  timer='<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">"R/PT1H"</bpmn:timeCycle>')
 
 
 def test_one_poisoned_instance_never_stops_the_scheduler_even_after_a_restart(app, users):

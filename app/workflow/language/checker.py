@@ -183,7 +183,7 @@ class _Checker:
         if not _constant(test):
             return False
         try:
-            return bool(Run(self.limits, {}, {}, readonly=True).eval(test))
+            return bool(Run(self.limits, {}, {}, readonly=True).value_of(test))
         except Exception:  # noqa: BLE001 - a condition that fails is the run's business
             return False
 
@@ -199,7 +199,7 @@ class _Checker:
             if isinstance(node, ast.expr) and _constant(node):
                 if not isinstance(node, (ast.Constant, ast.Name)):
                     try:
-                        run.eval(node)
+                        run.value_of(node)
                     except DiagramCodeError as exc:
                         self.add(node, exc.message)
                     except Exception as exc:  # noqa: BLE001 - a constant that always fails is refused too

@@ -9,10 +9,11 @@ and every value produced is measured before or as it is built.
 import ast
 import math
 import operator
-import re
 import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+
+import re2
 
 from .library import (
     ATTRIBUTES,
@@ -43,8 +44,8 @@ COMPARE = {
     ast.GtE: operator.ge, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
     ast.Is: operator.is_, ast.IsNot: operator.is_not,
 }
-FORMAT_SPEC = re.compile(r"(?:.?[<>=^])?[+\- ]?z?#?0?(\d{0,4})[,_]?(?:\.(\d{1,3}))?[bcdeEfFgGnosxX%]?")
-PERCENT_FLAGS = re.compile(r"[#0\- +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?")
+FORMAT_SPEC = re2.compile(r"(?:.?[<>=^])?[+\- ]?z?#?0?(\d{0,4})[,_]?(?:\.(\d{1,3}))?[bcdeEfFgGnosxX%]?")
+PERCENT_FLAGS = re2.compile(r"[#0\- +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?")
 HASH_MODULUS = 2**61 - 1  # CPython hashes numbers modulo this prime
 MAX_WIDTH = 1000
 MAX_PRECISION = 100
@@ -180,7 +181,7 @@ class Run:
         return total
 
     # -- running ---------------------------------------------------------------------------------------------
-    def eval(self, node):
+    def value_of(self, node):
         self.tick()
         method = getattr(self, "e_" + type(node).__name__, None)
         if method is None:
@@ -232,7 +233,7 @@ class Run:
         return self.load(node.id)
 
     def e_BinOp(self, node):
-        return self.binary(type(node.op), self.eval(node.left), self.eval(node.right))
+        return self.binary(type(node.op), self.value_of(node.left), self.value_of(node.right))
 
     def binary(self, op, left, right):
         func = BINARY.get(op)
@@ -275,20 +276,20 @@ class Run:
         func = UNARY.get(type(node.op))
         if func is None:
             raise DiagramCodeError("operador no permitido")
-        return self.produced(func(self.eval(node.operand)))
+        return self.produced(func(self.value_of(node.operand)))
 
     def e_BoolOp(self, node):
         value = None
         for operand in node.values:
-            value = self.eval(operand)
+            value = self.value_of(operand)
             if isinstance(node.op, ast.And) != bool(value):
                 return value
         return value
 
     def e_Compare(self, node):
-        left = self.eval(node.left)
+        left = self.value_of(node.left)
         for op, comparator in zip(node.ops, node.comparators, strict=True):
-            right = self.eval(comparator)
+            right = self.value_of(comparator)
             if type(op) not in (ast.Is, ast.IsNot):
                 self.deep(left, right)
             if not COMPARE[type(op)](left, right):
@@ -297,10 +298,10 @@ class Run:
         return True
 
     def e_IfExp(self, node):
-        return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
+        return self.value_of(node.body) if self.value_of(node.test) else self.value_of(node.orelse)
 
     def e_NamedExpr(self, node):
-        value = self.eval(node.value)
+        value = self.value_of(node.value)
         self.store(node.target.id, value)
         return value
 
@@ -314,7 +315,7 @@ class Run:
                 raise DiagramCodeError(f"la función «{func.id}» no está permitida")
             deep = func.id in DEEP_FUNCTIONS
         elif isinstance(func, ast.Attribute):
-            value = self.eval(func.value)
+            value = self.value_of(func.value)
             kind = type(value)
             entry, target, label = METHODS.get(kind, {}).get(func.attr), (value,), func.attr
             if entry is None:
@@ -327,8 +328,8 @@ class Run:
                 self.deep(value)
         else:
             raise DiagramCodeError("solo se pueden llamar funciones y métodos permitidos por su nombre")
-        args = [self.eval(a) for a in node.args]
-        kwargs = {k.arg: self.eval(k.value) for k in node.keywords}
+        args = [self.value_of(a) for a in node.args]
+        kwargs = {k.arg: self.value_of(k.value) for k in node.keywords}
         if deep:
             self.deep(*args, *kwargs.values())
         if label in HASHING_CALLS:
@@ -352,35 +353,35 @@ class Run:
         return self.produced(result)
 
     def e_Attribute(self, node):
-        value = self.eval(node.value)
+        value = self.value_of(node.value)
         if node.attr not in ATTRIBUTES.get(type(value), ()):
             raise DiagramCodeError(f"un valor de tipo «{type_name(value)}» no tiene el atributo «{node.attr}»")
         return getattr(value, node.attr)
 
     def e_Subscript(self, node):
-        container = self.eval(node.value)
+        container = self.value_of(node.value)
         if type(container) not in (list, tuple, str, dict):
             raise DiagramCodeError(f"un valor de tipo «{type_name(container)}» no admite [ ]")
-        key = self.hashed(self.eval(node.slice))
+        key = self.hashed(self.value_of(node.slice))
         item = container[key]
         if type(item) not in PLAIN_TYPES:
             raise DiagramCodeError("el dato no es un valor simple")
         return self.produced(item) if type(key) is slice else item
 
     def e_Slice(self, node):
-        parts = [None if p is None else self.eval(p) for p in (node.lower, node.upper, node.step)]
+        parts = [None if p is None else self.value_of(p) for p in (node.lower, node.upper, node.step)]
         if not all(p is None or type(p) in (int, bool) for p in parts):
             raise DiagramCodeError("los índices deben ser números enteros")
         return slice(*parts)
 
     def e_List(self, node):
-        return self.produced([self.eval(e) for e in self._elements(node.elts)])
+        return self.produced([self.value_of(e) for e in self._elements(node.elts)])
 
     def e_Tuple(self, node):
-        return self.produced(tuple(self.eval(e) for e in self._elements(node.elts)))
+        return self.produced(tuple(self.value_of(e) for e in self._elements(node.elts)))
 
     def e_Set(self, node):
-        return self.produced({self.hashed(self.eval(e)) for e in self._elements(node.elts)})
+        return self.produced({self.hashed(self.value_of(e)) for e in self._elements(node.elts)})
 
     def hashed(self, value):
         """A value about to be hashed (set element, dictionary key): a tuple is hashed all the way down, and
@@ -418,7 +419,7 @@ class Run:
     def e_Dict(self, node):
         if any(k is None for k in node.keys):
             raise DiagramCodeError("no se admite ** en un diccionario")
-        return self.produced({self.hashed(self.eval(k)): self.eval(v)
+        return self.produced({self.hashed(self.value_of(k)): self.value_of(v)
                               for k, v in zip(node.keys, node.values, strict=True)})
 
     @staticmethod
@@ -429,20 +430,21 @@ class Run:
 
     def e_ListComp(self, node):
         out = []
-        self._comprehension(node.generators, lambda: out.append(self.eval(node.elt)), out)
+        self._comprehension(node.generators, lambda: out.append(self.value_of(node.elt)), out)
         return self.produced(out)
 
     e_GeneratorExp = e_ListComp
 
     def e_SetComp(self, node):
         out = set()
-        self._comprehension(node.generators, lambda: out.add(self.hashed(self.eval(node.elt))), out)
+        self._comprehension(node.generators, lambda: out.add(self.hashed(self.value_of(node.elt))), out)
         return self.produced(out)
 
     def e_DictComp(self, node):
         out = {}
-        self._comprehension(node.generators,
-                            lambda: out.__setitem__(self.hashed(self.eval(node.key)), self.eval(node.value)), out)
+        def emit():
+            out[self.hashed(self.value_of(node.key))] = self.value_of(node.value)
+        self._comprehension(node.generators, emit, out)
         return self.produced(out)
 
     def _comprehension(self, generators, emit, out):
@@ -462,9 +464,9 @@ class Run:
         generator = generators[index]
         if generator.is_async:
             raise DiagramCodeError("no se admiten comprensiones asíncronas")
-        for item in self.iterate(self.eval(generator.iter)):
+        for item in self.iterate(self.value_of(generator.iter)):
             self.assign(generator.target, item)
-            if all(self.eval(condition) for condition in generator.ifs):
+            if all(self.value_of(condition) for condition in generator.ifs):
                 self._generate(generators, index + 1, emit, out)
 
     def iterate(self, value):
@@ -477,13 +479,13 @@ class Run:
             yield item
 
     def e_JoinedStr(self, node):
-        parts = [self.eval(v) if isinstance(v, ast.FormattedValue) else self.e_Constant(v) for v in node.values]
+        parts = [self.value_of(v) if isinstance(v, ast.FormattedValue) else self.e_Constant(v) for v in node.values]
         self.need(sum(len(p) for p in parts))
         return "".join(parts)
 
     def e_FormattedValue(self, node):
-        value = self.eval(node.value)
-        spec = "" if node.format_spec is None else self.eval(node.format_spec)
+        value = self.value_of(node.value)
+        spec = "" if node.format_spec is None else self.value_of(node.format_spec)
         if node.conversion in (ord("r"), ord("a")):
             self.need_deep(value)
             value = repr(value) if node.conversion == ord("r") else ascii(value)
@@ -512,7 +514,7 @@ class Run:
 
     # -- statements ------------------------------------------------------------------------------------------
     def s_Expr(self, node):
-        self.eval(node.value)
+        self.value_of(node.value)
 
     def s_Pass(self, node):
         pass
@@ -524,19 +526,19 @@ class Run:
         raise _Continue
 
     def s_Assign(self, node):
-        value = self.eval(node.value)
+        value = self.value_of(node.value)
         for target in node.targets:
             self.assign(target, value)
 
     def s_AugAssign(self, node):
-        current = self.eval(_as_load(node.target))
-        self.assign(node.target, self.binary(type(node.op), current, self.eval(node.value)))
+        current = self.value_of(_as_load(node.target))
+        self.assign(node.target, self.binary(type(node.op), current, self.value_of(node.value)))
 
     def assign(self, target, value):
         if isinstance(target, ast.Name):
             self.store(target.id, value)
         elif isinstance(target, ast.Subscript):
-            container, key = self.eval(target.value), self.hashed(self.eval(target.slice))
+            container, key = self.value_of(target.value), self.hashed(self.value_of(target.slice))
             if type(container) not in (list, dict):
                 raise DiagramCodeError(f"un valor de tipo «{type_name(container)}» no admite asignar con [ ]")
             if type(key) is slice:
@@ -560,36 +562,38 @@ class Run:
                 del self.data[target.id]
                 self.assigned.discard(target.id)
             elif isinstance(target, ast.Subscript):
-                container = self.eval(target.value)
+                container = self.value_of(target.value)
                 if type(container) not in (list, dict):
                     raise DiagramCodeError("solo se pueden borrar elementos de listas o diccionarios")
-                del container[self.hashed(self.eval(target.slice))]
+                del container[self.hashed(self.value_of(target.slice))]
             else:
                 raise DiagramCodeError("solo se pueden borrar datos y elementos")
 
     def s_If(self, node):
-        self.exec_block(node.body if self.eval(node.test) else node.orelse)
+        self.exec_block(node.body if self.value_of(node.test) else node.orelse)
 
     def s_For(self, node):
-        for item in self.iterate(self.eval(node.iter)):
+        for item in self.iterate(self.value_of(node.iter)):
             self.assign(node.target, item)
-            try:
-                self.exec_block(node.body)
-            except _Break:
+            if not self._turn(node.body):
                 return
-            except _Continue:
-                continue
         self.exec_block(node.orelse)
 
     def s_While(self, node):
-        while self.eval(node.test):
-            try:
-                self.exec_block(node.body)
-            except _Break:
+        while self.value_of(node.test):
+            if not self._turn(node.body):
                 return
-            except _Continue:
-                continue
         self.exec_block(node.orelse)
+
+    def _turn(self, body) -> bool:
+        """One turn of a loop's body; False when it ended the loop with break."""
+        try:
+            self.exec_block(body)
+        except _Break:
+            return False
+        except _Continue:
+            pass
+        return True
 
     # -- results ---------------------------------------------------------------------------------------------
     def check_storable(self, name, value):
@@ -646,7 +650,7 @@ def _as_load(target):
 def run_expression(tree: ast.Expression, data: dict, external: dict | None, limits: Limits):
     run = Run(limits, data, external, readonly=True)
     try:
-        value = run.eval(tree.body)
+        value = run.value_of(tree.body)
         run.need_deep(value)
         return value
     except DiagramCodeError:
