@@ -59,7 +59,7 @@ db: install
 	$(FLASK) siproc deploy
 
 demo: db
-	$(FLASK) siproc demo
+	$(BIN)/python -m devtools.demo demo
 
 serve: install
 	$(FLASK) siproc serve --host 127.0.0.1 --port 5000
@@ -72,10 +72,10 @@ browser-deps:
 	  || echo "WARNING: chromium could not be installed; browser tests will be skipped"; }
 
 bench: install
-	$(BIN)/python -m app.bench
+	$(BIN)/python -m devtools.bench
 
 load: install
-	$(BIN)/python loadtest/run.py
+	$(BIN)/python devtools/loadtest/run.py
 
 lint: install
 	$(BIN)/ruff check app tests

@@ -1,4 +1,4 @@
-"""Command-line interface: `flask siproc ...` (set-up, deploy, demo data, serve, timer sweep)."""
+"""Command-line interface: `flask siproc ...` (set-up, deploy, serve, timer sweep; demo data: devtools)."""
 import click
 from flask import current_app
 
@@ -10,10 +10,9 @@ def register_cli(app):
 
 
 def _seal():
-    from .audit.services import seal_pending
+    from .audit.services import seal_all
 
-    while seal_pending() > 0:
-        pass
+    seal_all()
 
 
 @click.group()
@@ -72,21 +71,6 @@ def deploy_command():
     for result in results:
         state = "new version" if result.created else "unchanged"
         click.echo(f"Process {result.process_key}: v{result.version} ({state})")
-
-
-@siproc.command("demo")
-def demo_command():
-    """Create demo users (one per role) and fictitious demo cases; prints the credentials."""
-    from .demo import load_demo
-
-    if not current_app.config["DEMO_DATA_ALLOWED"]:
-        raise click.ClickException("DEMO_DATA_ALLOWED is off in this installation")
-    credentials = load_demo(current_app)
-    db.session.commit()
-    _seal()
-    click.echo("\nDemo users (fictitious data; passwords are kept in instance/demo_credentials.txt):")
-    for username, password, role, office in credentials:
-        click.echo(f"  {username:<14} {password:<22} {role:<22} {office}")
 
 
 @siproc.command("sweep")

@@ -12,7 +12,7 @@ workers = int(os.environ.get("SIPROC_WORKERS") or min(2 * multiprocessing.cpu_co
 # sync workers (one request at a time per process), not gthread with 4 threads:
 # * A worker recycled by max_requests (or by a reload) must not drop connections. A sync worker finishes its one
 #   request and exits; a gthread worker exits leaving the connections it had accepted but not yet read (idle
-#   keep-alive ones, or ones whose request is still arriving) to be reset. Measured with loadtest/run.py (40
+#   keep-alive ones, or ones whose request is still arriving) to be reset. Measured with devtools/loadtest/run.py (40
 #   officers, 4 workers, a restart every ~150 requests, 11 restarts in 40 s): sync 0 connection resets; gthread
 #   4 with keep-alive off and 59 with keep-alive on, POSTs among them (behind nginx: 502s). Same throughput
 #   (53 vs 51 req/s on 2 shared cores), lower median for sync (38 vs 56 ms).

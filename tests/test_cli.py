@@ -1,5 +1,6 @@
 """The set-up commands that `make run` uses: each can run twice and leaves the data it promises."""
 from app.audit.models import AuditEvent
+from devtools.demo import demo_command
 from app.auth.models import User
 from app.cases.models import Case
 from app.extensions import db
@@ -7,12 +8,12 @@ from app.extensions import db
 
 def test_demo_creates_users_and_cases_once_and_prints_working_credentials(app, tmp_path):
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["siproc", "demo"])
+    first = runner.invoke(demo_command)
     assert first.exit_code == 0, first.output
     db.session.expire_all()
     cases = db.session.scalar(db.select(db.func.count(Case.id)))
     assert cases == 6 and db.session.scalar(db.select(User).where(User.username == "consul.tap")) is not None
-    second = runner.invoke(args=["siproc", "demo"])
+    second = runner.invoke(demo_command)
     assert second.exit_code == 0 and db.session.scalar(db.select(db.func.count(Case.id))) == cases
     # the test users already exist with their own passwords: the demo must not print a wrong one
     assert "(contraseña ya cambiada)" in first.output

@@ -98,6 +98,12 @@ def _key_for(event_id, cutover, key):
     return None if cutover is not None and event_id < cutover else key
 
 
+def seal_all() -> None:
+    """Seal every pending row (after a command's commit): seal_pending in batches until none is left."""
+    while seal_pending() > 0:
+        pass
+
+
 def seal_pending(limit=5000) -> int:
     """Chain unsealed rows in id order; runs in its own transaction after commits and in the scheduler. After
     the commit the seal is anchored: one signed line appended to the anchor file."""

@@ -1,6 +1,6 @@
 """One inbox page issues the same SQL statements whatever the size of the queue (no per-row queries).
 
-Open tasks are inserted in bulk with the benchmark's seed helpers (app/bench/seed.py): real cases, persons,
+Open tasks are inserted in bulk with the benchmark's seed helpers (devtools/bench/seed.py): real cases, persons,
 instances of the deployed process and human_tasks rows, without running the workflow engine.
 """
 import random
@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from app.bench.seed import Seeder, Staff
+from devtools.bench.seed import Seeder, Staff
 from app.extensions import db
 
 # Kinds of open task, mixed so that a page shows every kind of row: (which officer of the office is the

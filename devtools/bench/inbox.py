@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from ..core import crypto
-from ..extensions import db
-from ..workflow.models import HumanTask, WorkflowInstance
+from app.core import crypto
+from app.extensions import db
+from app.workflow.models import HumanTask, WorkflowInstance
 from .report import Figures, Section, table, verdict
 from .seed import PASSWORD, Population
 

@@ -2,16 +2,23 @@
 import os
 from pathlib import Path
 
-from .auth.models import User
-from .auth.password_policy import generate_password
-from .auth.passwords import verify_password
-from .auth.services import create_user
-from .cases.models import Case
-from .extensions import db
-from .reference.models import Office
-from .tasks.services import submit_values
-from .workflow import services as workflow
-from .workflow.models import HumanTask
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from app import create_app
+from app.audit.services import seal_all
+
+from app.auth.models import User
+from app.auth.password_policy import generate_password
+from app.auth.passwords import verify_password
+from app.auth.services import create_user
+from app.cases.models import Case
+from app.extensions import db
+from app.reference.models import Office
+from app.tasks.services import submit_values
+from app.workflow import services as workflow
+from app.workflow.models import HumanTask
 
 DEMO_USERS = [
     ("oficial.tap", "Ana Lucía Reyes (demo)", "oficial", "TAP"),
@@ -112,3 +119,24 @@ def _passwords(path: Path) -> dict[str, str]:
     with os.fdopen(fd, "w") as fh:
         fh.write("".join(f"{u} {p}\n" for u, p in known.items()))
     return known
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Create demo users (one per role) and fictitious demo cases; prints the credentials."""
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException("DEMO_DATA_ALLOWED is off in this installation")
+    credentials = load_demo(current_app)
+    db.session.commit()
+    seal_all()
+    click.echo("\nDemo users (fictitious data; passwords are kept in instance/demo_credentials.txt):")
+    for username, password, role, office in credentials:
+        click.echo(f"  {username:<14} {password:<22} {role:<22} {office}")
+
+
+cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False, help="SIPROC development tools.")
+cli.add_command(demo_command)
+
+if __name__ == "__main__":
+    cli()

@@ -13,15 +13,15 @@ from .report import load, machine
 from .seed import Workspace
 
 BENCHMARKS = [
-    "app.bench.engine",
-    "app.bench.inbox",
-    "app.bench.timers",
-    "app.bench.dashboard",
+    "devtools.bench.engine",
+    "devtools.bench.inbox",
+    "devtools.bench.timers",
+    "devtools.bench.dashboard",
 ]
 
 
 def main(argv=None) -> int:
-    """`python -m app.bench [name ...]`: every benchmark, or only those named (e.g. `dashboard`)."""
+    """`python -m devtools.bench [name ...]`: every benchmark, or only those named (e.g. `dashboard`)."""
     import sys
 
     wanted = (argv if argv is not None else sys.argv[1:]) or None

@@ -7,7 +7,7 @@ SIPROC keeps the spec once per process version in memory and stores only the sta
 HTTP (session, permissions, form validation, domain action, engine, projections, encryption, commit) should
 cost no more than that raw cycle. Goal: HTTP median / raw cycle median <= 1.0.
 
-The raw cycle (app/workflow/baseline.py) does not go through app.workflow.engine, whose spec cache and
+The raw cycle (devtools/baseline.py) does not go through app.workflow.engine, whose spec cache and
 state-only storage are what is being compared against it (only the app's restricted script engine is
 borrowed, so both sides evaluate the diagram's expressions alike).
 """
@@ -20,10 +20,10 @@ import time
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from ..extensions import db
-from ..workflow.baseline import FullJsonCycle, task_count
-from ..workflow.engine import SERIALIZER_VERSION, get_engine
-from ..workflow.models import HumanTask, WorkflowInstance
+from app.extensions import db
+from ..baseline import FullJsonCycle, task_count
+from app.workflow.engine import SERIALIZER_VERSION, get_engine
+from app.workflow.models import HumanTask, WorkflowInstance
 from .inbox import IsolatedClient, login
 from .report import Figures, Section, table, verdict
 from .seed import MAIN_PROCESS, PASSWORD, copy_database, raw_table
@@ -166,10 +166,10 @@ def run(workspace) -> Section:
 # -- preparation (untimed) -------------------------------------------------------------------------
 def _register_cases(app, count: int) -> list[int]:
     """`count` cases registered through the real forms (services, no HTTP): ids of their Evaluación tasks."""
-    from ..auth.services import create_user
-    from ..reference.models import Office
-    from ..tasks.services import submit_values
-    from ..workflow import services as workflow
+    from app.auth.services import create_user
+    from app.reference.models import Office
+    from app.tasks.services import submit_values
+    from app.workflow import services as workflow
 
     office = db.session.scalar(sa.select(Office).where(Office.code == "TAP"))
     officer = create_user(USERNAME, "Oficial del banco del motor", PASSWORD, "oficial", office)
@@ -194,7 +194,7 @@ def _open_task(instance_id: int) -> HumanTask:
 
 def _model(app, task_id: int) -> dict:
     """One registered case as the benchmarks need it: its stored state, its version, the typed form data."""
-    from ..tasks.services import build_form
+    from app.tasks.services import build_form
 
     task = db.session.get(HumanTask, task_id)
     instance = task.instance

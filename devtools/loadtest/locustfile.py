@@ -1,10 +1,10 @@
 """SIPROC load test: seeded officers log in, read their inbox, cases and tasks (80 %), and complete tasks (20 %).
 
-Run through loadtest/run.py, which seeds a throwaway database, starts gunicorn and writes the plan this file
+Run through devtools/loadtest/run.py, which seeds a throwaway database, starts gunicorn and writes the plan this file
 reads (LOADTEST_PLAN: officers, case and task ids per office, completable cases). By hand: `run.py --keep` leaves
 its folder (plan.json and, with SQLite, the database under bench/); start gunicorn on that database, then
 
-    LOADTEST_PLAN=/tmp/siproc-load-…/plan.json locust -f loadtest/locustfile.py --headless -u 40 -r 40 \
+    LOADTEST_PLAN=/tmp/siproc-load-…/plan.json locust -f devtools/loadtest/locustfile.py --headless -u 40 -r 40 \
         --run-time 60s --host http://127.0.0.1:8000
 
 Outcomes: a request that fails (5xx, connection error, or an unexpected answer) is a locust failure. A lost

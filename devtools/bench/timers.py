@@ -11,10 +11,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from ..cases.models import Case
-from ..core import clock, crypto
-from ..extensions import db
-from ..workflow.models import HumanTask, Timer, WorkflowInstance
+from app.cases.models import Case
+from app.core import clock, crypto
+from app.extensions import db
+from app.workflow.models import HumanTask, Timer, WorkflowInstance
 from .report import Section, percentile, table, verdict
 from .seed import PASSWORD, insert_rows, next_id, raw_table
 
@@ -36,7 +36,7 @@ def run(workspace) -> Section:
         db.session.commit()
         seeded = time.perf_counter() - started
         workspace.log(f"  seeded {WAITING:,} waiting instances in {seeded:.1f} s")
-        from ..scheduler.sweep import run_sweep
+        from app.scheduler.sweep import run_sweep
 
         empty = []
         for _ in range(EMPTY_SWEEPS + 3):
@@ -72,10 +72,10 @@ def run(workspace) -> Section:
 
 def _case_at_follow_up(app):
     """One case registered, assessed and assisted through the real forms: its follow-up timer is armed."""
-    from ..auth.services import create_user
-    from ..reference.models import Office
-    from ..tasks.services import submit_values
-    from ..workflow import services as workflow
+    from app.auth.services import create_user
+    from app.reference.models import Office
+    from app.tasks.services import submit_values
+    from app.workflow import services as workflow
 
     office = db.session.scalar(sa.select(Office).where(Office.code == "TAP"))
     officer = create_user("bench.timers", "Oficial de pruebas", PASSWORD, "oficial", office)
@@ -133,7 +133,7 @@ def _clone(instance_id, due, waiting):
 
 def _engine_loop_cost(samples) -> float:
     """Median ms of the one engine loop on due instances not counted in the sweep (each committed)."""
-    from ..workflow import services as workflow
+    from app.workflow import services as workflow
 
     due_ids = db.session.scalars(sa.select(Timer.instance_id).where(Timer.due_at <= clock.now())
                                  .order_by(Timer.instance_id.desc()).limit(samples)).all()

@@ -1,4 +1,4 @@
-"""The naive design's cost, for the benchmark (app/bench/engine.py): SpiffWorkflow on the FULL serialization
+"""The naive design's cost, for the benchmark (devtools/bench/engine.py): SpiffWorkflow on the FULL serialization
 (spec and called specs included in every saved workflow), without SIPROC's per-version spec cache. Kept here so
 that app/workflow stays the only package importing SpiffWorkflow."""
 from uuid import UUID
@@ -7,7 +7,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from .engine import get_engine
+from app.workflow.engine import get_engine
 
 
 def task_count(workflow) -> int:

@@ -1,14 +1,14 @@
-"""SIPROC load test, end to end: `.venv/bin/python loadtest/run.py [--seconds 60] [--users 40]
+"""SIPROC load test, end to end: `.venv/bin/python devtools/loadtest/run.py [--seconds 60] [--users 40]
 [--database sqlite|postgresql]` (`make load`).
 
-1. Builds a throwaway database in a temporary folder with the bench seeder (app.bench.seed: 20,000 cases by
+1. Builds a throwaway database in a temporary folder with the bench seeder (devtools.bench.seed: 20,000 cases by
    default, officers and a supervisor per office), or, with --database postgresql, a throwaway database on the
-   server of --pg-url (migrations, reference data and diagrams through app.bench.seed.prepare_schema). Then a
+   server of --pg-url (migrations, reference data and diagrams through devtools.bench.seed.prepare_schema). Then a
    few real cases per office are registered through the workflow engine and offered to the office: the seeded
    instances carry a placeholder state, so only these can be completed.
 2. Starts gunicorn (deploy/gunicorn.conf.py, app.wsgi:app, --workers workers) on 127.0.0.1:<free port> against
    it and waits for /listo.
-3. Runs locust headless (loadtest/locustfile.py): each user is a seeded officer; 80 % reading (inbox, office
+3. Runs locust headless (devtools/loadtest/locustfile.py): each user is a seeded officer; 80 % reading (inbox, office
    queue, cases and tasks of the office), 20 % completing a task (claim from the office queue, then submit).
 4. Prints throughput, median and p95 latency per request type and overall, the outcomes (completions, races
    between officers, lock contention) and the errors (5xx and connection errors; goal: none): PASS or MISS.
@@ -80,7 +80,7 @@ def seed_postgresql(args, folder: Path):
 
     from app import create_app
     from app.auth.passwords import hash_password
-    from app.bench.seed import PASSWORD, Shape, create_staff, population_counts, prepare_schema, seed_cases
+    from devtools.bench.seed import PASSWORD, Shape, create_staff, population_counts, prepare_schema, seed_cases
     from app.core import crypto
     from app.extensions import db
 
@@ -137,7 +137,7 @@ def fix_sequences() -> list[str]:
 
 
 def seed_sqlite(args, folder: Path):
-    from app.bench.seed import Workspace
+    from devtools.bench.seed import Workspace
 
     workspace = Workspace(folder / "bench", log=log)
     path, population, _seconds = workspace.seeded(args.cases)
@@ -190,7 +190,7 @@ def write_plan(app, population, completable, users, target: Path) -> dict:
     """What the locust users read: officers (round-robin over the offices) and ids per office."""
     import sqlalchemy as sa
 
-    from app.bench.seed import PASSWORD
+    from devtools.bench.seed import PASSWORD
     from app.cases.models import Case
     from app.extensions import db
     from app.workflow.models import HumanTask
@@ -306,7 +306,7 @@ def server_log_counts(log_path: Path) -> dict[str, int]:
 
 
 def report(args, rows, failures, crashes, outcomes, server, seeded, plan) -> bool:
-    from app.bench.report import load, machine
+    from devtools.bench.report import load, machine
 
     def number(row, key):
         try:
@@ -402,7 +402,7 @@ def main(argv=None) -> int:
         base_url = f"http://127.0.0.1:{port}"
         gunicorn = start_gunicorn(args, url, key, port, folder / "gunicorn.log")
         ready = wait_ready(gunicorn, base_url)
-        from app.bench.report import load
+        from devtools.bench.report import load
 
         args.load_at_start = load()
         log(f"gunicorn ready at {base_url} ({ready} answered 200); locust: {args.users} users for {args.seconds} s ...")

@@ -17,17 +17,17 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..auth.models import User
-from ..auth.passwords import hash_password
-from ..auth.roles import role_for_lane
-from ..cases.models import STATUS_ORDER, Case, CaseCounter, Person
-from ..cases.services import PRIORITY_BY_RISK
-from ..core import clock, crypto
-from ..core.text import normalize
-from ..extensions import db
-from ..reference.models import Municipality, Office
-from ..workflow.engine import SERIALIZER_VERSION, get_engine, parse_duration
-from ..workflow.models import HumanTask, ProcessVersion, WorkflowInstance
+from app.auth.models import User
+from app.auth.passwords import hash_password
+from app.auth.roles import role_for_lane
+from app.cases.models import STATUS_ORDER, Case, CaseCounter, Person
+from app.cases.services import PRIORITY_BY_RISK
+from app.core import clock, crypto
+from app.core.text import normalize
+from app.extensions import db
+from app.reference.models import Municipality, Office
+from app.workflow.engine import SERIALIZER_VERSION, get_engine, parse_duration
+from app.workflow.models import HumanTask, ProcessVersion, WorkflowInstance
 
 # A password that meets the policy for every generated username and name (checked when users are made).
 PASSWORD = "cronometro-de-bandeja-2026"
@@ -92,7 +92,7 @@ class Population:
 
 def bench_app(folder: Path, name: str = "bench.db", encryption_key: str | None = None):
     """A throwaway application on its own SQLite file and instance folder (nothing of instance/ is read)."""
-    from .. import create_app
+    from app import create_app
 
     folder.mkdir(parents=True, exist_ok=True)
     return create_app({
@@ -110,8 +110,8 @@ def prepare_schema(app) -> None:
     """Migrations, reference data and the deployed diagrams, as `make db` and the test template do."""
     from flask_migrate import upgrade
 
-    from ..modeler.services import deploy_from_files
-    from ..reference.services import load_reference
+    from app.modeler.services import deploy_from_files
+    from app.reference.services import load_reference
 
     with app.app_context():
         upgrade()
@@ -324,7 +324,7 @@ class Seeder:
 
 def create_staff(shape: Shape, password_hash: str) -> Population:
     """Officers and a supervisor per office, and one central analyst; users are inserted in one batch."""
-    from ..auth.password_policy import check_password
+    from app.auth.password_policy import check_password
 
     offices = {o.code: o for o in db.session.scalars(sa.select(Office))}
     central = next(o for o in offices.values() if o.is_central)

@@ -1,6 +1,6 @@
 """Dashboard benchmark: time to render GET /estadisticas/ over 1,000,000 cases (goal: under 1 second).
 
-The seeded database (app/bench/seed.py: persons, cases, workflow instances, open tasks over 10 years) gets
+The seeded database (devtools/bench/seed.py: persons, cases, workflow instances, open tasks over 10 years) gets
 referrals and assistance in bulk, then case_facts is built by the application's own `rebuild` (timed and
 reported: it is what `flask siproc stats rebuild` costs an operator). The whole page is timed through the
 Flask test client, server-side: every SQL aggregate, the panels and the template; the browser's chart
@@ -14,11 +14,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from ..cases.models import Assistance, Case, Referral
-from ..core import clock, crypto
-from ..extensions import db
-from ..reference.models import Institution
-from ..stats.facts import CaseFact, rebuild
+from app.cases.models import Assistance, Case, Referral
+from app.core import clock, crypto
+from app.extensions import db
+from app.reference.models import Institution
+from app.stats.facts import CaseFact, rebuild
 from .inbox import IsolatedClient, login
 from .report import Figures, Section, table, verdict
 from .seed import BATCH, Shape, insert_rows
