@@ -31,14 +31,14 @@ def create_app(config=None):
     babel.init_app(app, locale_selector=lambda: "es")
     login_manager.init_app(app)
 
-    from . import audit, auth, cases, modeler, notifications, reference, scheduler, stats, tasks, workflow
+    from . import audit, auth, cases, modeler, notifications, ops, reference, scheduler, stats, tasks, workflow
+    from .core import menu
 
-    for package in (reference, auth, workflow, cases, tasks, audit, notifications, scheduler, modeler, stats):
+    for package in (audit, reference, auth, workflow, cases, tasks, notifications, scheduler, modeler, stats, ops):
         package.init_app(app)
     web.init_app(app)
-    from .ops import health
-
-    health.init_app(app)
+    menu.init_app(app)
+    auth.policy.validate_rules(app)  # every route has a rule naming a known predicate, or the app does not start
 
     from .cli import register_cli
 

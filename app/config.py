@@ -33,6 +33,11 @@ class Defaults:
     LOGIN_WINDOW_MINUTES = 15
     LOGIN_LOCKOUT_MINUTES = 15
     LOGIN_CODE_MINUTES = 5  # time to type the second-factor code after the password
+    # Argon2id cost of new password hashes: argon2-cffi's defaults (RFC 9106 low-memory profile). A stored hash
+    # made with other values is rehashed with these at the user's next login. Only the test suite lowers them.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536  # KiB
+    ARGON2_PARALLELISM = 4
     TOTP_REQUIRED_FOR_CENTRAL = False  # analysts, process managers and administrators must use a second factor
     # Reverse proxies in front of SIPROC whose X-Forwarded-For/-Proto/-Host are trusted. 0: none, the peer's
     # address is the client's. Behind one HTTPS proxy set 1, or every login would share the proxy's address.

@@ -9,11 +9,6 @@ def init_app(app):
     from ..extensions import db
     from . import models  # noqa: F401  (register the table)
     from .services import seal_pending
-    from .views import bp, can_see_access_log, case_bp
-
-    app.register_blueprint(bp)
-    app.register_blueprint(case_bp)
-    app.add_template_global(can_see_access_log)
 
     @app.teardown_request
     def seal_after_request(exc):

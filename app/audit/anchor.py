@@ -146,7 +146,7 @@ def mail_latest(config) -> str | None:
     cron). Returns the line sent, or None when nothing was configured or anchored. Raises OSError/SMTPException."""
     from email.message import EmailMessage
 
-    from ..notifications.mail import _connect
+    from ..core import mail as smtp_server
 
     address, latest = config.get("AUDIT_ANCHOR_EMAIL"), read_all().latest
     if not address or not config.get("MAIL_SERVER") or latest is None:
@@ -157,6 +157,6 @@ def mail_latest(config) -> str | None:
     mail.set_content("Última línea del ancla de auditoría de SIPROC. Consérvela fuera del servidor: "
                      "`flask siproc audit verify --ancla <archivo>` la compara con la base de datos.\n\n"
                      + latest.line())
-    with _connect(config) as smtp:
+    with smtp_server.connection(config) as smtp:
         smtp.send_message(mail)
     return latest.line()

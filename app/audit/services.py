@@ -64,14 +64,10 @@ ACTIONS = {
 
 
 def record(action: str, *, case_id=None, object_type=None, object_id=None, details=None, actor=None,
-           actor_name=None, actor_id=None) -> AuditEvent:
+           actor_name=None) -> AuditEvent:
     """Add an audit row to the current transaction (it commits with the action it records)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    if actor is None and actor_id is not None:
-        from ..auth.models import User
-
-        actor = db.session.get(User, actor_id)
     if actor is None and has_request_context() and current_user and current_user.is_authenticated:
         actor = current_user
     event = AuditEvent(

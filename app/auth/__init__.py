@@ -1,17 +1,22 @@
-"""Users, roles, login and the permission policy."""
+"""Users, roles, login, sessions, the account and user pages, and the permission policy."""
+from flask import Blueprint
 from flask_babel import lazy_gettext as _l
+
+bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 def init_app(app):
     from flask import g
 
+    from ..core import menu
     from ..extensions import login_manager
-    from . import account_views, admin_views, guards, policy, sessions
-    from .views import bp
+    from . import account_views, admin_views, guards, policy, sessions, views  # noqa: F401  (routes on bp)
 
     app.register_blueprint(bp)
-    app.register_blueprint(account_views.bp)
-    app.register_blueprint(admin_views.bp)
+    app.add_template_global(policy.can)
+    app.jinja_env.tests["can"] = policy.can
+    menu.add(app, menu.Entry("auth.users", _l("Usuarios"), 90, group=_l("Administración"),
+                             active=("auth.users", "auth.user_")))
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Inicie sesión para continuar.")
     login_manager.login_message_category = "info"

@@ -1,38 +1,24 @@
 """Administrator pages for user accounts: list, create, change access, reset password or second factor."""
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..core.access import rule
 from ..core.errors import DomainError
 from ..core.pagination import paginate
+from ..core.web import act
 from ..extensions import db
-from . import admin, roles, sessions
+from . import admin, bp, roles, sessions
 from .forms import UserAccessForm, UserCreateForm, set_access_choices
 from .models import User
-
-bp = Blueprint("users", __name__, template_folder="templates", url_prefix="/admin/usuarios")
 
 PAGE_SIZE = 50
 LIST_ARGS = ("oficina", "rol", "estado")
 
 
-def is_admin(user) -> bool:
-    return user.role == roles.ADMIN.code
-
-
-# Merged into app/auth/policy.py's ENDPOINT_RULES: only administrators manage user accounts.
-ENDPOINT_RULES = {
-    "users.index": is_admin,
-    "users.new": is_admin,
-    "users.edit": is_admin,
-    "users.reset_password": is_admin,
-    "users.reset_totp": is_admin,
-    "users.end_sessions": is_admin,
-}
-
-
-@bp.route("/")
-def index():
+@bp.route("/admin/usuarios/")
+@rule("is_admin")
+def users():
     filters, problems = _filters(request.args)
     page = paginate(admin.users_query(**filters), request.args.get("pagina"), PAGE_SIZE)
     args = {name: request.args[name] for name in LIST_ARGS if request.args.get(name)}
@@ -40,72 +26,81 @@ def index():
                            offices=admin.all_offices()), (422 if problems else 200)
 
 
-@bp.route("/nuevo", methods=["GET", "POST"])
-def new():
+@bp.route("/admin/usuarios/nuevo", methods=["GET", "POST"])
+@rule("is_admin")
+def user_new():
     form = _with_choices(UserCreateForm())
     if not form.is_submitted():
         return _form_page(form)
-    try:
-        if not form.validate():
-            raise DomainError(_("Revise los campos marcados. No se guardó nada."))
-        user, password = admin.create_account({**form.data, "office_id": _int(form.office_id.data)})
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(form, exc)
-    return _password_page(user, password, created=True)
+
+    def create():
+        _require_valid(form)
+        return admin.create_account({**form.data, "office_id": _int(form.office_id.data)})
+
+    return act(create, lambda made: _password_page(*made, created=True),
+               refused=lambda exc: _form_page(form, status=422), form=form)
 
 
-@bp.route("/<int:user_id>/editar", methods=["GET", "POST"])
-def edit(user_id):
+@bp.route("/admin/usuarios/<int:user_id>/editar", methods=["GET", "POST"])
+@rule("is_admin")
+def user_edit(user_id):
     user = _user(user_id)
     form = _with_choices(UserAccessForm(data=_access_values(user)), user)
     if not form.is_submitted():
         return _form_page(form, user)
-    try:
-        if not form.validate():
-            raise DomainError(_("Revise los campos marcados. No se guardó nada."))
-        changed = admin.update_access(user, current_user._get_current_object(), form.role.data,
-                                      _int(form.office_id.data), form.active.data)
-        db.session.commit()
-    except DomainError as exc:
-        return _refused(form, exc, user)
+
+    def update():
+        _require_valid(form)
+        return admin.update_access(user, current_user._get_current_object(), form.role.data,
+                                   _int(form.office_id.data), form.active.data)
+
+    return act(update, lambda changed: _saved(user, changed), refused=lambda exc: _form_page(form, user, 422),
+               form=form)
+
+
+@bp.route("/admin/usuarios/<int:user_id>/restablecer-contrasena", methods=["POST"])
+@rule("is_admin")
+def user_reset_password(user_id):
+    user = _user(user_id)
+    return act(lambda: admin.reset_password(user, current_user._get_current_object()),
+               lambda password: _password_page(user, password, created=False), refused=lambda exc: _back(user))
+
+
+@bp.route("/admin/usuarios/<int:user_id>/quitar-segundo-factor", methods=["POST"])
+@rule("is_admin")
+def user_reset_totp(user_id):
+    user = _user(user_id)
+    message = _("Se quitó el segundo factor de %(u)s: entrará solo con su contraseña y podrá activarlo de nuevo.",
+                u=user.username)
+    return act(lambda: admin.remove_second_factor(user), lambda _r: _back(user, message),
+               refused=lambda exc: _back(user))
+
+
+@bp.route("/admin/usuarios/<int:user_id>/cerrar-sesiones", methods=["POST"])
+@rule("is_admin")
+def user_end_sessions(user_id):
+    user = _user(user_id)
+    return act(lambda: admin.end_sessions(user, current_user._get_current_object(), g.get("user_session")),
+               lambda count: _back(user, _("Se cerraron %(n)d sesiones abiertas de %(u)s.", n=count, u=user.username)
+                                   if count else _("%(u)s no tenía sesiones abiertas.", u=user.username),
+                                   "success" if count else "info"))
+
+
+def _require_valid(form):
+    if not form.validate():
+        raise DomainError(_("Revise los campos marcados. No se guardó nada."))
+
+
+def _saved(user, changed):
     flash(_("Se guardaron los cambios de %(u)s: %(what)s.", u=user.username, what=", ".join(changed))
           if changed else _("No había cambios que guardar."), "success" if changed else "info")
-    return redirect(url_for(".index"))
+    return redirect(url_for(".users"))
 
 
-@bp.route("/<int:user_id>/restablecer-contrasena", methods=["POST"])
-def reset_password(user_id):
-    user = _user(user_id)
-    try:
-        password = admin.reset_password(user, current_user._get_current_object())
-        db.session.commit()
-    except DomainError as exc:
-        return _refused_action(user, exc)
-    return _password_page(user, password, created=False)
-
-
-@bp.route("/<int:user_id>/quitar-segundo-factor", methods=["POST"])
-def reset_totp(user_id):
-    user = _user(user_id)
-    try:
-        admin.remove_second_factor(user)
-        db.session.commit()
-    except DomainError as exc:
-        return _refused_action(user, exc)
-    flash(_("Se quitó el segundo factor de %(u)s: entrará solo con su contraseña y podrá activarlo de nuevo.",
-            u=user.username), "success")
-    return redirect(url_for(".edit", user_id=user.id))
-
-
-@bp.route("/<int:user_id>/cerrar-sesiones", methods=["POST"])
-def end_sessions(user_id):
-    user = _user(user_id)
-    count = admin.end_sessions(user, current_user._get_current_object(), g.get("user_session"))
-    db.session.commit()
-    flash(_("Se cerraron %(n)d sesiones abiertas de %(u)s.", n=count, u=user.username) if count
-          else _("%(u)s no tenía sesiones abiertas.", u=user.username), "success" if count else "info")
-    return redirect(url_for(".edit", user_id=user.id))
+def _back(user, message=None, category="success"):
+    if message:
+        flash(message, category)
+    return redirect(url_for(".user_edit", user_id=user.id))
 
 
 def _user(user_id) -> User:
@@ -152,21 +147,6 @@ def _filters(args):
 
 def _int(value):
     return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
-
-
-def _refused(form, exc: DomainError, user=None):
-    db.session.rollback()
-    for name, message in exc.field_errors.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-    flash(exc.message, "danger")
-    return _form_page(form, user, status=422)
-
-
-def _refused_action(user, exc: DomainError):
-    db.session.rollback()
-    flash(exc.message, "danger")
-    return redirect(url_for(".edit", user_id=user.id))
 
 
 def _form_page(form, user=None, status=200):

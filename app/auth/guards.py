@@ -8,8 +8,9 @@ from ..extensions import db
 from . import services, sessions
 from .views import end_session
 
+LOGIN_ENDPOINTS = {"auth.login", "auth.login_code", "auth.logout"}
 # What a user with a temporary password or a missing required second factor may still reach.
-SETUP_ENDPOINTS = {"static", "auth.login", "auth.login_code", "auth.logout"}
+SETUP_ENDPOINTS = {"static", *LOGIN_ENDPOINTS, "auth.account", "auth.change_password", "auth.second_factor"}
 
 
 def enforce_session():
@@ -31,7 +32,7 @@ def enforce_session():
     else:
         message = _("Su sesión se cerró. Inicie sesión de nuevo.")
     db.session.commit()
-    if request.blueprint == "auth":  # the login pages go on, without the dead session (their form is kept)
+    if request.endpoint in LOGIN_ENDPOINTS:  # the login pages go on, without the dead session (their form is kept)
         logout_user()
         return None
     end_session()
@@ -42,14 +43,14 @@ def enforce_session():
 
 def require_account_setup():
     """A temporary password must be replaced, and a required second factor enrolled, before anything else."""
-    if request.endpoint in SETUP_ENDPOINTS or request.blueprint == "account":
+    if request.endpoint in SETUP_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
         return None
     if current_user.must_change_password:
         flash(_("Debe cambiar la contraseña temporal antes de continuar."), "warning")
-        return redirect(url_for("account.index"))
+        return redirect(url_for("auth.account"))
     if services.totp_required(current_user) and not current_user.totp_enabled:
         flash(_("Su rol requiere un segundo factor de autenticación: actívelo antes de continuar."), "warning")
-        return redirect(url_for("account.second_factor"))
+        return redirect(url_for("auth.second_factor"))
     return None

@@ -1,4 +1,4 @@
-"""The five roles of SIPROC and how BPMN lane names map to them."""
+"""The five roles of SIPROC and their BPMN lanes: the lane name the editor proposes and the names it accepts."""
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -10,15 +10,21 @@ from ..core.text import normalize
 class Role:
     code: str
     label: object
-    lane_names: tuple[str, ...]
+    lane: str  # the lane name the diagram editor writes for this role (diagrams are in Spanish)
+    lane_names: tuple[str, ...]  # every lane name read as this role, normalised
     is_central: bool = False
 
 
-OFICIAL = Role("oficial", _l("Oficial consular"), ("oficial consular", "oficial", "oficiales consulares"))
-SUPERVISOR = Role("supervisor", _l("Supervisor (cónsul)"), ("supervisor", "supervisor (consul)", "consul"))
-ANALISTA = Role("analista", _l("Analista central"), ("analista central", "analista"), is_central=True)
-GESTOR = Role("gestor", _l("Gestor de procesos"), ("gestor de procesos", "gestor"), is_central=True)
-ADMIN = Role("admin", _l("Administrador"), ("administrador", "admin"), is_central=True)
+OFICIAL = Role("oficial", _l("Oficial consular"), "Oficial consular",
+               ("oficial consular", "oficial", "oficiales consulares"))
+SUPERVISOR = Role("supervisor", _l("Supervisor (cónsul)"), "Supervisor",
+                  ("supervisor", "supervisor (consul)", "consul"))
+ANALISTA = Role("analista", _l("Analista central"), "Analista central",
+                ("analista central", "analista"), is_central=True)
+GESTOR = Role("gestor", _l("Gestor de procesos"), "Gestor de procesos",
+              ("gestor de procesos", "gestor"), is_central=True)
+ADMIN = Role("admin", _l("Administrador"), "Administrador",
+             ("administrador", "admin"), is_central=True)
 
 ROLES = {role.code: role for role in (OFICIAL, SUPERVISOR, ANALISTA, GESTOR, ADMIN)}
 

@@ -34,6 +34,8 @@ class LoginResult:
 class WrongCurrentPassword(DomainError):
     """The current password typed to change it was wrong; the failure is recorded and must be committed."""
 
+    keeps_changes = True
+
 
 def refused_message(refusal: throttle.Refusal) -> str:
     if refusal.kind == throttle.SLOWED:
@@ -201,3 +203,13 @@ def _succeeded(user: User, ip_address: str | None) -> LoginResult:
 def _dummy_hash() -> str:
     """Computed once so that an unknown user costs the same time as a wrong password."""
     return hash_password("not-a-real-password")
+
+
+def office_users(office_id, role_code) -> list[User]:
+    """Active users of a role in an office, in a stable order."""
+    return db.session.scalars(db.select(User).where(User.office_id == office_id, User.role == role_code,
+                                                    User.is_active_user.is_(True)).order_by(User.id)).all()
+
+
+def supervisors_of(office_id) -> list[User]:
+    return office_users(office_id, roles.SUPERVISOR.code)

@@ -1,25 +1,21 @@
 """Login (password, then the second-factor code when enrolled) and logout."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ..core import clock
+from ..core.access import AUTHENTICATED, PUBLIC, rule
 from ..extensions import db
-from . import services, sessions
+from . import bp, services, sessions
 from .forms import CodeForm, LoginForm
-
-bp = Blueprint("auth", __name__, template_folder="templates")
 
 PENDING = "pending_login"  # session key: the half-authenticated user between the password and the code
 
-# Merged into app/auth/policy.py's ENDPOINT_RULES. "public" is policy.PUBLIC: the code step is reachable without
-# a session, but the view only works for a session that has passed the password step (see _pending_login).
-ENDPOINT_RULES = {"auth.login_code": "public"}
-
 
 @bp.route("/login", methods=["GET", "POST"])
+@rule(PUBLIC)
 def login():
     form = LoginForm()
     if not form.validate_on_submit():
@@ -35,6 +31,7 @@ def login():
 
 
 @bp.route("/login/codigo", methods=["GET", "POST"])
+@rule(PUBLIC)  # reachable without a session, but it only works after the password step (_pending_login)
 def login_code():
     pending = _pending_login()
     if pending is None:
@@ -55,6 +52,7 @@ def login_code():
 
 
 @bp.route("/logout", methods=["POST"])
+@rule(AUTHENTICATED)
 def logout():
     row = g.get("user_session")
     if current_user.is_authenticated and row is not None:

@@ -8,10 +8,10 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from ..core.actions import ActionContext, domain_action
 from ..core.errors import DomainError
 from ..extensions import db
 from ..reference.models import Institution, Office
+from ..workflow.actions import ActionContext, domain_action
 from . import link_requests
 from .models import Assistance, Case, FollowUp, Referral
 from .persons import PersonResult, person_for_intake

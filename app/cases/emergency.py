@@ -12,11 +12,13 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit import services as audit
-from ..auth import roles
+from ..auth import policy, roles
+from ..auth.services import supervisors_of
 from ..core import clock
 from ..core.crypto import EncryptedText
 from ..core.errors import DomainError, NotAllowed
 from ..extensions import db
+from .signals import tell
 
 MIN_REASON, MAX_REASON = 20, 1000
 ALLOWED_ROLES = (roles.OFICIAL.code, roles.SUPERVISOR.code)  # central roles see every office already
@@ -65,16 +67,15 @@ def accesses_of(case) -> list[EmergencyAccess]:
                               .order_by(EmergencyAccess.granted_at.desc()).limit(50)).all()
 
 
-def can_request(user) -> bool:
+@policy.predicate
+def can_request_emergency_access(user) -> bool:
+    """Officers and supervisors may ask to open another office's case (central roles see every office)."""
     return enabled() and user.role in ALLOWED_ROLES and not user.is_central
 
 
 def grant(user, case, reason: str, now) -> EmergencyAccess:
     """Open `case` to `user` for EMERGENCY_ACCESS_HOURS; refuses users who already see it or may not ask."""
-    from ..notifications.models import Notification
-    from ..notifications.services import supervisors_of
-
-    if not can_request(user):
+    if not can_request_emergency_access(user):
         raise NotAllowed(_("Su rol no puede solicitar acceso de emergencia."))
     if user.office_id == case.office_id:
         raise DomainError(_("Este caso ya es de su oficina."))
@@ -95,11 +96,8 @@ def grant(user, case, reason: str, now) -> EmergencyAccess:
     body = _("%(who)s (%(office)s) abrió el caso %(n)s por %(h)d horas. Motivo: %(reason)s",
              who=user.full_name, office=user.office.name, n=case.number, h=hours, reason=reason)
     for supervisor in supervisors_of(case.office_id):
-        db.session.add(Notification(
-            user_id=supervisor.id, kind="emergencia", title=title[:200], body=body, link=f"/casos/{case.id}",
-            case_id=case.id, created_at=now, created_on=now.date(),
-            email_status="pendiente" if supervisor.email else "sin_correo",
-            dedup_key=f"emergencia:{access.id}:{supervisor.id}"))
+        tell(supervisor, kind="emergencia", title=title, body=body, link=f"/casos/{case.id}", case_id=case.id,
+             now=now, dedup_key=f"emergencia:{access.id}:{supervisor.id}")
     return access
 
 
@@ -109,8 +107,7 @@ def end(access: EmergencyAccess, user, now):
 
     case = db.session.get(Case, access.case_id)
     holder = access.user_id == user.id
-    supervisor = user.role == roles.SUPERVISOR.code and user.office_id == case.office_id
-    if not (holder or supervisor or user.is_central):
+    if not (holder or policy.oversees_case(user, case)):
         raise NotAllowed(_("No puede terminar este acceso."))
     if access.is_active(now):
         access.ended_at, access.ended_by_id = now, user.id

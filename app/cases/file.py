@@ -17,7 +17,7 @@ def case_file(case, user) -> dict:
     return {
         "case": case,
         "emergency_access": None if policy.sees_office(user, case.office_id) else emergency.active_access(user, case),
-        "emergency_accesses": emergency.accesses_of(case) if _oversees(user, case) else [],
+        "emergency_accesses": emergency.accesses_of(case) if policy.oversees_case(user, case) else [],
         "events": rows(CaseEvent, (CaseEvent.occurred_at.desc(), CaseEvent.id.desc())),
         "open_tasks": rows(HumanTask, (HumanTask.id,), HumanTask.completed_at.is_(None)),
         "referrals": rows(Referral, (Referral.sent_at.desc(), Referral.id.desc())),
@@ -37,24 +37,19 @@ def case_file(case, user) -> dict:
     }
 
 
-def _oversees(user, case) -> bool:
-    """Supervisors of the case's office and central users see who opened it in an emergency."""
-    return user.is_central or (user.role == "supervisor" and user.office_id == case.office_id)
-
-
 def _officers(case, user):
     """Officers a supervisor of the case's office may assign the case to."""
-    if user.role != "supervisor" or user.office_id != case.office_id or case.status == "cerrado":
+    if not policy.supervises_office(user, case.office_id) or case.status == "cerrado":
         return []
-    from ..tasks.assignment import officers_of
+    from .assignment import officers_of
 
     return officers_of(case.office_id)
 
 
 def _diagram(case):
     """The viewer's configuration for the case's process diagram (None when the case has no process)."""
-    from ..modeler.overview import case_view
     from ..workflow.models import WorkflowInstance
+    from ..workflow.overview import case_view
 
     instance = db.session.scalar(db.select(WorkflowInstance).where(WorkflowInstance.case_id == case.id)
                                  .order_by(WorkflowInstance.id).limit(1))

@@ -12,15 +12,15 @@ from flask_babel import gettext as _
 
 from ..audit import services as audit
 from ..auth import policy, roles
+from ..auth.services import supervisors_of
 from ..core import clock, crypto
 from ..core.errors import DomainError, NotAllowed
 from ..extensions import db
-from ..notifications.models import Notification
-from ..notifications.services import supervisors_of
 from ..reference.models import Office
 from .models import Case, Person, PersonLinkRequest
 from .persons import case_offices, person_visible_to
 from .services import record_event
+from .signals import tell
 
 # Audit actions of this module (labels for the audit viewer); registered here, beside the code that writes them.
 for _code, _label in {
@@ -84,11 +84,12 @@ def owner_offices(link: PersonLinkRequest) -> set[int]:
     return case_offices(link.person) - {link.office_id}
 
 
-def can_decide(user, link: PersonLinkRequest) -> bool:
+@policy.predicate
+def can_decide_link(user, link: PersonLinkRequest) -> bool:
     """A supervisor of an office holding the person's cases, or a central user."""
     if user.is_central:
         return True
-    return user.role == roles.SUPERVISOR.code and user.office_id in owner_offices(link)
+    return policy.has_role(user, roles.SUPERVISOR) and user.office_id in owner_offices(link)
 
 
 def request_link(user, human_task, token, reason, now) -> PersonLinkRequest:
@@ -122,7 +123,7 @@ def request_link(user, human_task, token, reason, now) -> PersonLinkRequest:
 
 
 def decide(link: PersonLinkRequest, user, approve: bool, note, now) -> PersonLinkRequest:
-    if not can_decide(user, link):
+    if not can_decide_link(user, link):
         raise NotAllowed(_("Solo un supervisor de la oficina que registró a la persona, o un usuario central, "
                            "puede resolver esta solicitud."))
     if link.status != "pendiente":
@@ -193,7 +194,7 @@ def requests_to_decide(user):
     """Pending requests the user may decide."""
     pending = db.session.scalars(db.select(PersonLinkRequest).where(PersonLinkRequest.status == "pendiente")
                                  .order_by(PersonLinkRequest.requested_at, PersonLinkRequest.id)).all()
-    return [link for link in pending if can_decide(user, link)]
+    return [link for link in pending if can_decide_link(user, link)]
 
 
 def requests_of_office(user, limit=50):
@@ -214,14 +215,7 @@ def _deciders(link: PersonLinkRequest):
 
 
 def _notify(user, kind, link, now, title, body, where):
-    key = f"{kind}:{link.id}:{user.id}"
-    if db.session.scalar(db.select(Notification.id).where(Notification.dedup_key == key)) is not None:
-        return None
-    notice = Notification(user_id=user.id, kind=kind, title=title[:200], body=body, link=where,
-                          created_at=now, created_on=now.date(),
-                          email_status="pendiente" if user.email else "sin_correo", dedup_key=key)
-    db.session.add(notice)
-    return notice
+    tell(user, kind=kind, title=title, body=body, link=where, now=now, dedup_key=f"{kind}:{link.id}:{user.id}")
 
 
 # --- edits of a shared person ------------------------------------------------------------------------------
@@ -254,12 +248,9 @@ def record_person_edit(case: Case, user, before: dict, after: dict, labels: dict
             if supervisor.id in told or supervisor.id == user.id:
                 continue
             told.add(supervisor.id)
-            key = f"persona_editada:{other.id}:{supervisor.id}:{now.isoformat()}"[:120]
-            db.session.add(Notification(
-                user_id=supervisor.id, kind="persona_editada", case_id=other.id, link=f"/casos/{other.id}",
-                title=_("Datos de persona modificados por otra oficina · %(n)s", n=other.number)[:200],
-                body=_("La oficina %(office)s modificó datos de la persona del caso %(n)s: %(fields)s.",
-                       office=office.name, n=other.number, fields=names),
-                created_at=now, created_on=now.date(), email_status="pendiente" if supervisor.email else "sin_correo",
-                dedup_key=key))
+            tell(supervisor, kind="persona_editada", case_id=other.id, link=f"/casos/{other.id}", now=now,
+                 title=_("Datos de persona modificados por otra oficina · %(n)s", n=other.number),
+                 body=_("La oficina %(office)s modificó datos de la persona del caso %(n)s: %(fields)s.",
+                        office=office.name, n=other.number, fields=names),
+                 dedup_key=f"persona_editada:{other.id}:{supervisor.id}:{now.isoformat()}")
     return changed

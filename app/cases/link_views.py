@@ -2,20 +2,19 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.datastructures import MultiDict
 
 from ..audit import services as audit
 from ..auth import policy
 from ..core import clock
-from ..core.errors import DomainError
+from ..core.access import AUTHENTICATED, rule
+from ..core.web import act
 from ..extensions import db
-from ..workflow.models import HumanTask
-from . import link_requests
+from . import bp, link_requests
 from .models import PersonLinkRequest
-from .views import bp
 
 
-@bp.route("/vinculos")
+@bp.route("/casos/vinculos")
+@rule(AUTHENTICATED)
 def link_requests_page():
     to_decide = link_requests.requests_to_decide(current_user)
     own = link_requests.requests_of_office(current_user)
@@ -26,51 +25,20 @@ def link_requests_page():
     return page
 
 
-@bp.route("/vinculos/tarea/<int:task_id>", methods=["POST"])
-def request_link(task_id):
-    human_task = db.get_or_404(HumanTask, task_id)
-    policy.require(policy.can_view_task(current_user, human_task))
-    now = clock.now()
-    try:
-        link_requests.request_link(current_user, human_task, request.form.get("token"), request.form.get("motivo"),
-                                   now)
-        _keep_typed_data(human_task, now)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status_code == 403:
-            return render_template("errors/error.html", code=403, message=exc.message), 403
-        flash(exc.message, "danger")
-        return redirect(url_for("tasks.show", task_id=human_task.id)), 303
-    flash(_("Solicitud de vínculo enviada a la oficina que registró a la persona. Puede completar el registro "
-            "como persona nueva: si la solicitud se aprueba, el caso quedará vinculado a la persona ya "
-            "registrada."), "success")
-    return redirect(url_for("tasks.show", task_id=human_task.id)), 303
-
-
-@bp.route("/vinculos/<int:link_id>/decision", methods=["POST"])
+@bp.route("/casos/vinculos/<int:link_id>/decision", methods=["POST"])
+@rule(AUTHENTICATED, on="can_decide_link")
 def decide_link(link_id):
     link = db.get_or_404(PersonLinkRequest, link_id)
-    policy.require(link_requests.can_decide(current_user, link))
+    policy.check(link)
     approve = request.form.get("decision") == "aprobar"
-    try:
-        link_requests.decide(link, current_user, approve, request.form.get("nota"), clock.now())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message + " " + _("No se guardó nada."), "danger")
-        return redirect(url_for("cases.link_requests_page"))
+    back = redirect(url_for("cases.link_requests_page"))
+    return act(lambda: link_requests.decide(link, current_user, approve, request.form.get("nota"), clock.now()),
+               lambda _r: _decided(approve, back), refused=lambda exc: back, note=_("No se guardó nada."))
+
+
+def _decided(approve, back):
     flash(_("Vínculo aprobado.") if approve else _("Vínculo rechazado."), "success")
-    return redirect(url_for("cases.link_requests_page"))
-
-
-def _keep_typed_data(human_task, now):
-    """What the officer typed stays as the task's draft, so the page comes back filled in."""
-    from ..tasks.drafts import save_draft
-
-    kept = MultiDict([(k, v) for k, v in request.form.items(multi=True) if k not in ("token", "siproc_persona",
-                                                                                     "motivo")])
-    save_draft(current_user, human_task, kept, now)
+    return back
 
 
 @bp.app_template_global()

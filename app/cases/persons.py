@@ -24,6 +24,7 @@ class PersonDecisionNeeded(DomainError):
     """Similar persons exist: the officer must link one of them or confirm a new person."""
 
     status_code = 409
+    flash_category = "warning"
 
     def __init__(self, candidates):
         super().__init__(_("Hay personas registradas con nombre y fecha de nacimiento parecidos. Indique si es "
@@ -260,3 +261,16 @@ def _set_vulnerabilities(person, codes):
     if len(markers) != len(set(codes)):
         raise DomainError(_("Una condición de vulnerabilidad no existe."))
     person.vulnerability_markers = list(markers)
+
+
+def refresh_search_hashes() -> int:
+    """Recompute the keyed hashes of DNI and passport numbers (they depend on the primary key)."""
+    count = 0
+    for person in db.session.scalars(db.select(Person).where(
+            or_(Person.dni.is_not(None), Person.passport_number.is_not(None)))):
+        dni_hash, passport_hash = crypto.search_hash(person.dni), crypto.search_hash(person.passport_number)
+        if (person.dni_hash, person.passport_hash) != (dni_hash, passport_hash):
+            person.dni_hash, person.passport_hash = dni_hash, passport_hash
+            count += 1
+    db.session.flush()
+    return count

@@ -6,24 +6,24 @@ from flask_login import current_user
 from ..audit import services as audit
 from ..auth import policy
 from ..core import clock
-from ..core.errors import DomainError
+from ..core.access import AUTHENTICATED, rule
 from ..core.ids import parse_id
 from ..core.text import clean_filename
+from ..core.web import act
 from ..extensions import db
 from ..formschema import compile_form, load_form
 from ..formschema.loader import load_ui, read_forms_dir
 from ..reference.services import option_choices
-from . import records, transfers
+from . import bp, records, transfers
 from .link_requests import record_person_edit
 from .models import Attachment, Case, Referral
 from .persons import apply_person_data, masked_fields, person_values
-from .views import bp
 
 
 def _editable_case(case_id, closed_ok=False) -> Case:
     """A case the user may change; a closed one only for notes and documents (`closed_ok`)."""
     case = db.get_or_404(Case, case_id)
-    policy.require(policy.can_edit_case(current_user, case))
+    policy.check(case)
     if not closed_ok:
         records.require_open(case)  # Conflict (409) with a Spanish message
     return case
@@ -35,41 +35,37 @@ def _back(case, message=None, category="success"):
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
-def _commit_or_explain(case, action, success):
-    """Run one service; commit and confirm, or roll back and explain (nothing saved)."""
-    try:
-        action()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status_code == 403:
-            return render_template("errors/error.html", code=403, message=exc.message), 403
-        return _back(case, exc.message + " " + _("No se guardó nada."), "danger")
-    return _back(case, success)
+def _act_on(case, action, success):
+    """act() for the case page's small forms: back to the case file, confirmed or explained."""
+    return act(action, lambda _r: _back(case, success), refused=lambda exc: _back(case),
+               note=_("No se guardó nada."))
 
 
-@bp.route("/<int:case_id>/notas", methods=["POST"])
+@bp.route("/casos/<int:case_id>/notas", methods=["POST"])
+@rule(AUTHENTICATED, on="can_edit_case")
 def add_note(case_id):
     case = _editable_case(case_id, closed_ok=True)  # follow-up after closure is written down
-    return _commit_or_explain(case, lambda: records.add_note(case, current_user, request.form.get("texto"),
+    return _act_on(case, lambda: records.add_note(case, current_user, request.form.get("texto"),
                                                              clock.now()), _("Nota añadida."))
 
 
-@bp.route("/<int:case_id>/documentos", methods=["POST"])
+@bp.route("/casos/<int:case_id>/documentos", methods=["POST"])
+@rule(AUTHENTICATED, on="can_edit_case")
 def upload(case_id):
     case = _editable_case(case_id, closed_ok=True)  # documents arriving after closure are kept
     upload = request.files.get("archivo")
     if upload is None:
         return _back(case, _("Elija un archivo. No se guardó nada."), "danger")
-    return _commit_or_explain(case, lambda: records.store_attachment(
+    return _act_on(case, lambda: records.store_attachment(
         case, current_user, upload, request.form.get("descripcion"), clock.now(), _uploads_dir(),
         current_app.config["MAX_ATTACHMENT_BYTES"]), _("Documento guardado."))
 
 
-@bp.route("/<int:case_id>/documentos/<int:attachment_id>")
+@bp.route("/casos/<int:case_id>/documentos/<int:attachment_id>")
+@rule(AUTHENTICATED, on="can_view_case")
 def download(case_id, attachment_id):
     case = db.get_or_404(Case, case_id)
-    policy.require(policy.can_view_case(current_user, case))
+    policy.check(case)
     attachment = db.get_or_404(Attachment, attachment_id)
     if attachment.case_id != case.id or attachment.deleted_at is not None:
         return render_template("errors/error.html", code=404, message=_("El documento no existe.")), 404
@@ -79,29 +75,32 @@ def download(case_id, attachment_id):
                      as_attachment=True, download_name=clean_filename(attachment.filename) or "documento", max_age=0)
 
 
-@bp.route("/<int:case_id>/remisiones/<int:referral_id>", methods=["POST"])
+@bp.route("/casos/<int:case_id>/remisiones/<int:referral_id>", methods=["POST"])
+@rule(AUTHENTICATED, on="can_edit_case")
 def update_referral(case_id, referral_id):
     case = _editable_case(case_id)
     referral = db.get_or_404(Referral, referral_id)
-    return _commit_or_explain(case, lambda: records.update_referral(
+    return _act_on(case, lambda: records.update_referral(
         case, referral, current_user, request.form.get("estado"), request.form.get("texto"), clock.now()),
         _("Remisión actualizada."))
 
 
-@bp.route("/<int:case_id>/consentimiento", methods=["POST"])
+@bp.route("/casos/<int:case_id>/consentimiento", methods=["POST"])
+@rule(AUTHENTICATED, on="can_override_consent")
 def override_consent(case_id):
     case = db.get_or_404(Case, case_id)
-    policy.require(policy.can_override_consent(current_user, case))
-    return _commit_or_explain(case, lambda: records.override_consent(
+    policy.check(case)
+    return _act_on(case, lambda: records.override_consent(
         case, current_user, request.form.get("motivo"), clock.now()),
         _("Autorización registrada: se podrán enviar remisiones sin consentimiento."))
 
 
-@bp.route("/<int:case_id>/diagrama.bpmn")
+@bp.route("/casos/<int:case_id>/diagrama.bpmn")
+@rule(AUTHENTICATED, on="can_view_case")
 def diagram(case_id):
     """The diagram of the process version the case runs on (for the case page's viewer)."""
     case = db.get_or_404(Case, case_id)
-    policy.require(policy.can_view_case(current_user, case))
+    policy.check(case)
     instance = _instance_of(case)
     if instance is None:
         return render_template("errors/error.html", code=404, message=_("El caso no tiene proceso.")), 404
@@ -117,21 +116,23 @@ def _instance_of(case):
                              .order_by(WorkflowInstance.id).limit(1))
 
 
-@bp.route("/<int:case_id>/asignar", methods=["POST"])
+@bp.route("/casos/<int:case_id>/asignar", methods=["POST"])
+@rule(AUTHENTICATED, on="can_view_case")
 def assign(case_id):
-    from ..tasks.assignment import assign_case
+    from .assignment import assign_case
 
     case = db.get_or_404(Case, case_id)
-    policy.require(policy.can_view_case(current_user, case))
+    policy.check(case)
 
     def assign():
         assign_case(current_user, case, request.form.get("usuario"), clock.now())
         audit.record("case_assigned", case_id=case.id, object_type="case", object_id=case.id,
                      details={"usuario": case.assigned_officer_id})
-    return _commit_or_explain(case, assign, _("Caso asignado."))
+    return _act_on(case, assign, _("Caso asignado."))
 
 
-@bp.route("/<int:case_id>/persona", methods=["GET", "POST"])
+@bp.route("/casos/<int:case_id>/persona", methods=["GET", "POST"])
+@rule(AUTHENTICATED, on="can_edit_case")
 def edit_person(case_id):
     """The person of a case. Data another office registered stays masked; every view and edit is audited."""
     case = _editable_case(case_id)
@@ -148,33 +149,35 @@ def edit_person(case_id):
     for name in masked:  # never shown, never taken from the form
         getattr(form, name).data = None
         getattr(form, name).errors = []
-    if compiled.validate(form):
-        try:
-            person = case.person
-            before = person_values(person)
-            warnings = apply_person_data(person, compiled.to_json(form), case.office.country, keep=masked)
-            db.session.flush()
-            labels = {spec.name: spec.title for spec in compiled.fields}
-            record_person_edit(case, current_user, before, person_values(person), labels,
-                               compiled.labelled(form), clock.now())
-            db.session.commit()
-            for warning in warnings:
-                flash(warning, "warning")
-            return _back(case, _("Datos de la persona guardados."))
-        except DomainError as exc:
-            db.session.rollback()
-            for name, message in exc.field_errors.items():
-                if hasattr(form, name):
-                    getattr(form, name).errors = [*getattr(form, name).errors, message]
-            flash(exc.message, "danger")
-    return _person_page(case, compiled, form, masked, status=422)
+    if not compiled.validate(form):
+        return _person_page(case, compiled, form, masked, status=422)
+
+    def save():
+        person = case.person
+        before = person_values(person)
+        warnings = apply_person_data(person, compiled.to_json(form), case.office.country, keep=masked)
+        db.session.flush()
+        labels = {spec.name: spec.title for spec in compiled.fields}
+        record_person_edit(case, current_user, before, person_values(person), labels, compiled.labelled(form),
+                           clock.now())
+        return warnings
+
+    return act(save, lambda warnings: _person_saved(case, warnings),
+               refused=lambda exc: _person_page(case, compiled, form, masked, status=422), form=form)
 
 
-@bp.route("/<int:case_id>/traslado", methods=["POST"])
+def _person_saved(case, warnings):
+    for warning in warnings:
+        flash(warning, "warning")
+    return _back(case, _("Datos de la persona guardados."))
+
+
+@bp.route("/casos/<int:case_id>/traslado", methods=["POST"])
+@rule(AUTHENTICATED, on="can_edit_case")
 def request_transfer(case_id):
     case = _editable_case(case_id)
     office_id = parse_id(request.form.get("oficina"))
-    return _commit_or_explain(case, lambda: transfers.request_transfer(
+    return _act_on(case, lambda: transfers.request_transfer(
         case, current_user, office_id, request.form.get("motivo"), clock.now()),
         _("Traslado solicitado. La oficina de destino debe aceptarlo."))
 

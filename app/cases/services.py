@@ -4,6 +4,7 @@ import json
 from flask_babel import gettext as _
 
 from ..audit import services as audit
+from ..auth.models import User
 from ..core import clock
 from ..core.errors import DomainError
 from ..extensions import db
@@ -131,7 +132,8 @@ def record_event(case_id, kind, title, actor_id, now, details=None, instance_id=
     db.session.add(event)
     if kind in AUDITED_EVENTS:
         audit.record(AUDITED_EVENTS[kind], case_id=case_id, object_type="human_task" if human_task_id else None,
-                     object_id=human_task_id, details={"evento": title[:200]}, actor_id=actor_id)
+                     object_id=human_task_id, details={"evento": title[:200]},
+                     actor=db.session.get(User, actor_id) if actor_id is not None else None)
     return event
 
 

@@ -1,6 +1,7 @@
 """Transfers of a case to another office: requested by the case's office, decided by the receiving one."""
 from flask_babel import gettext as _
 
+from ..auth import policy
 from ..core.errors import DomainError
 from ..extensions import db
 from ..reference.models import Office
@@ -12,6 +13,14 @@ from .services import record_event
 def pending_transfer(case) -> CaseTransfer | None:
     return db.session.scalar(db.select(CaseTransfer).where(CaseTransfer.case_id == case.id,
                                                            CaseTransfer.status == "solicitado"))
+
+
+def pending_to_supervisor(user, case) -> bool:
+    """A supervisor of the office a transfer of `case` is pending to may read it before deciding."""
+    if not policy.has_role(user, policy.roles.SUPERVISOR):
+        return False
+    transfer = pending_transfer(case)
+    return transfer is not None and transfer.to_office_id == user.office_id
 
 
 def request_transfer(case, user, to_office_id, reason, now) -> CaseTransfer:

@@ -1,6 +1,5 @@
 """Database engine settings: SQLite WAL mode, foreign keys and a busy timeout."""
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from ..extensions import db
 
@@ -19,7 +18,3 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"

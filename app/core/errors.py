@@ -5,6 +5,8 @@ class DomainError(Exception):
     """A refused action; the message is shown to the user and nothing is saved."""
 
     status_code = 400
+    flash_category = "danger"
+    keeps_changes = False  # True: what was flushed before the refusal is committed (e.g. a failed check that counts)
 
     def __init__(self, message, field_errors=None):
         super().__init__(message)
@@ -20,3 +22,9 @@ class Conflict(DomainError):
     """Someone else changed the same record first."""
 
     status_code = 409
+
+
+class InvalidForm(DomainError):
+    """The submitted form has errors on its fields (shown beside them); nothing was saved."""
+
+    status_code = 422

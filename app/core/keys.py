@@ -1,10 +1,17 @@
-"""Key rotation: re-encrypt every encrypted column under the primary key and refresh search hashes."""
+"""Key rotation: re-encrypt every encrypted column under the primary key, then what each domain derives from the
+key (the case domain's keyed search hashes) through the refreshers the domains register."""
 import sqlalchemy as sa
 
 from ..extensions import db
 from . import crypto
 
 BATCH = 500
+_REFRESHERS: dict = {}
+
+
+def after_rotation(name: str, refresh) -> None:
+    """A domain recomputes what depends on the primary key; `refresh()` flushes and returns rows changed."""
+    _REFRESHERS[name] = refresh
 
 
 def encrypted_columns():
@@ -38,20 +45,6 @@ def rotate_all(plaintext_only=False) -> dict[str, int]:
                 count += 1
             last = rows[-1][0]
         changed[f"{table.name}.{name}"] = count
-    changed["persons.search_hashes"] = refresh_search_hashes()
+    for name, refresh in _REFRESHERS.items():
+        changed[name] = refresh()
     return changed
-
-
-def refresh_search_hashes() -> int:
-    """Recompute the keyed hashes of DNI and passport numbers (they depend on the primary key)."""
-    from ..cases.models import Person
-
-    count = 0
-    for person in db.session.scalars(db.select(Person).where(
-            sa.or_(Person.dni.is_not(None), Person.passport_number.is_not(None)))):
-        dni_hash, passport_hash = crypto.search_hash(person.dni), crypto.search_hash(person.passport_number)
-        if (person.dni_hash, person.passport_hash) != (dni_hash, passport_hash):
-            person.dni_hash, person.passport_hash = dni_hash, passport_hash
-            count += 1
-    db.session.flush()
-    return count

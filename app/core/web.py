@@ -1,7 +1,7 @@
-"""Web glue shared by every page: home, error pages, template filters, navigation counts, headers."""
+"""Web glue shared by every page: home, the one act-commit-or-explain path, error pages, filters, headers."""
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
 from . import clock
-from .errors import DomainError
+from .access import AUTHENTICATED, rule
+from .errors import Conflict, DomainError
 
 bp = Blueprint("web", __name__)
 
@@ -32,8 +33,49 @@ MESSAGES = {
 
 
 @bp.route("/")
+@rule(AUTHENTICATED)
 def home():
     return redirect(url_for("tasks.inbox"))
+
+
+def act(action, done, refused=None, form=None, note=None, flashed=True):
+    """The one way a view changes data: `action()` (services that flush) → commit → `done(result)`.
+
+    A DomainError (a lost optimistic-lock race becomes a Conflict) rolls back — or commits what the refusal
+    keeps, such as a failed check that counts for a lockout — and is explained: its field errors join `form`,
+    its message (plus `note`) is flashed (unless `flashed` is False: a JSON answer carries it) and `refused(exc)`
+    answers. Without `refused`, and for every 403, the
+    error page answers with the message (the global DomainError handler).
+    """
+    try:
+        result = action()
+        try:
+            db.session.flush()
+        except StaleDataError as exc:
+            raise Conflict(_("Otra persona modificó este registro al mismo tiempo. Vuelva a cargar la página para "
+                             "ver su estado actual.")) from exc
+        db.session.commit()
+    except DomainError as exc:
+        db.session.commit() if exc.keeps_changes else db.session.rollback()
+        if refused is None or exc.status_code == 403:
+            raise
+        if flashed:
+            explain(exc, form, note)
+        return refused(exc)
+    return done(result)
+
+
+def explain(exc: DomainError, form=None, note=None):
+    """Show a refusal: field errors on their fields of `form` (WTForms), the message flashed."""
+    show_field_errors(form, exc)
+    flash(f"{exc.message} {note}" if note else exc.message, exc.flash_category)
+
+
+def show_field_errors(form, exc: DomainError) -> None:
+    for name, message in exc.field_errors.items():
+        field = form[name] if form is not None and name in form else None
+        if field is not None:
+            field.errors = [*field.errors, message]
 
 
 def init_app(app):
@@ -41,7 +83,7 @@ def init_app(app):
     app.before_request(_refuse_nul_characters)
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["local_date"] = local_date
-    app.context_processor(_navigation)
+    app.context_processor(lambda: {"now": clock.now})
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DomainError, _domain_error)
@@ -72,20 +114,6 @@ def local_date(value):
     if hasattr(value, "hour"):
         return local_time(value, "%d/%m/%Y")
     return value.strftime("%d/%m/%Y")
-
-
-def _navigation():
-    def task_counts():
-        from ..tasks.inbox import counts
-
-        return counts(current_user)
-
-    def unread_notices():
-        from ..notifications.services import unread_count
-
-        return unread_count(current_user)
-
-    return {"task_counts": task_counts, "unread_notices": unread_notices, "now": clock.now}
 
 
 def _security_headers(response):

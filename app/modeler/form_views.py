@@ -1,78 +1,61 @@
 """Forms for process owners: list, edit the JSON Schema with validation, preview as officers see it."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth import roles
 from ..core import clock
+from ..core.access import rule
+from ..core.web import act
 from ..extensions import db
 from ..formschema import FormSchemaError, compile_form, load_form
 from ..formschema.loader import load_ui
 from ..reference.services import option_choices
-from . import services
+from . import bp, services
 from .models import FormDocument
 
-bp = Blueprint("formdefs", __name__, template_folder="templates", url_prefix="/formularios")
-ENDPOINT_RULES = {f"formdefs.{name}": (lambda user: user.role == roles.GESTOR.code)
-                  for name in ("index", "edit", "save", "create", "preview")}
-NEW_FORM = """{
-  "title": "Nuevo formulario",
-  "type": "object",
-  "required": ["observaciones"],
-  "properties": {
-    "observaciones": {"type": "string", "title": "Observaciones", "minLength": 3, "maxLength": 2000}
-  }
-}
-"""
 
-
-@bp.route("/")
-def index():
+@bp.route("/formularios/")
+@rule("is_process_owner")
+def forms():
     documents = db.session.scalars(db.select(FormDocument).order_by(FormDocument.name)).all()
     return render_template("modeler/forms.html", documents=documents, used=_usage(), titles=_titles(documents))
 
 
-@bp.route("/nuevo", methods=["POST"])
-def create():
-    name = (request.form.get("nombre") or "").strip()
-    if not name.endswith(".json"):
-        name += ".json"
-    if db.session.get(FormDocument, name) is not None:
-        flash(_("Ya existe el formulario %(n)s.", n=name), "danger")
-        return redirect(url_for("formdefs.index"))
-    problems = services.check_form(name, NEW_FORM)
-    if problems:
-        for problem in problems:
-            flash(problem, "danger")
-        return redirect(url_for("formdefs.index"))
-    db.session.add(FormDocument(name=name, text=NEW_FORM, updated_by_id=current_user.id, updated_at=clock.now()))
-    db.session.commit()
-    return redirect(url_for("formdefs.edit", name=name))
+@bp.route("/formularios/nuevo", methods=["POST"])
+@rule("is_process_owner")
+def form_create():
+    return act(lambda: services.create_form(request.form.get("nombre"), current_user, clock.now()),
+               lambda document: redirect(url_for("modeler.form_edit", name=document.name)),
+               refused=lambda exc: redirect(url_for("modeler.forms")))
 
 
-@bp.route("/<name>")
-def edit(name):
+@bp.route("/formularios/<name>")
+@rule("is_process_owner")
+def form_edit(name):
     document = _document(name)
     return _editor(document, document.text)
 
 
-@bp.route("/<name>", methods=["POST"])
-def save(name):
+@bp.route("/formularios/<name>", methods=["POST"])
+@rule("is_process_owner")
+def form_save(name):
     document = _document(name)
     text = request.form.get("texto", "")
-    try:
-        versions = services.save_form(name, text, current_user, clock.now())
-        db.session.commit()
-    except services.Refused as exc:
-        db.session.rollback()
-        return _editor(document, text, problems=[p.message for p in exc.problems], status=422)
+    return act(lambda: services.save_form(name, text, current_user, clock.now()),
+               lambda versions: _saved(name, versions),
+               refused=lambda exc: _editor(document, text, problems=[p.message for p in exc.problems], status=422),
+               flashed=False)  # the problems are listed beside the text
+
+
+def _saved(name, versions):
     flash(_("Formulario guardado.") + (" " + _("Procesos republicados: versión %(v)s.",
                                                 v=", ".join(map(str, versions))) if versions else ""), "success")
-    return redirect(url_for("formdefs.edit", name=name))
+    return redirect(url_for("modeler.form_edit", name=name))
 
 
-@bp.route("/<name>/vista-previa")
-def preview(name):
+@bp.route("/formularios/<name>/vista-previa")
+@rule("is_process_owner")
+def form_preview(name):
     document = _document(name)
     compiled, form, problems = _compiled(document.name)
     return render_template("modeler/form_preview.html", document=document, compiled=compiled, form=form,

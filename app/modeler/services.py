@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from lxml import etree
 
+from ..core.errors import DomainError
 from ..extensions import db
 from ..formschema import FormSchemaError, compile_form, load_form, read_forms_dir
 from ..formschema.loader import load_ui
@@ -87,8 +88,10 @@ class Problem:
         return {"file": self.file, "element": self.element, "message": self.message}
 
 
-class Refused(Exception):
+class Refused(DomainError):
     """The diagram cannot even be stored (unsafe or malformed XML, a process id that is not its own)."""
+
+    status_code = 422
 
     def __init__(self, problems):
         super().__init__("; ".join(p.message for p in problems))
@@ -96,6 +99,33 @@ class Refused(Exception):
 
 
 # -- forms ---------------------------------------------------------------------------------------------
+NEW_FORM = """{
+  "title": "Nuevo formulario",
+  "type": "object",
+  "required": ["observaciones"],
+  "properties": {
+    "observaciones": {"type": "string", "title": "Observaciones", "minLength": 3, "maxLength": 2000}
+  }
+}
+"""
+
+
+def create_form(name, user, now) -> FormDocument:
+    """A new form document from the starting template; refuses taken and invalid names."""
+    name = (name or "").strip()
+    if not name.endswith(".json"):
+        name += ".json"
+    if db.session.get(FormDocument, name) is not None:
+        raise DomainError(_("Ya existe el formulario %(n)s.", n=name))
+    problems = check_form(name, NEW_FORM)
+    if problems:
+        raise DomainError(" ".join(problems))
+    document = FormDocument(name=name, text=NEW_FORM, updated_by_id=user.id, updated_at=now)
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
 def seed_forms(forms_dir) -> int:
     """Insert form files that the database does not have yet; edited documents are kept."""
     known = set(db.session.scalars(db.select(FormDocument.name)))
@@ -162,13 +192,20 @@ def latest_files() -> dict[str, bytes]:
 
 
 def draft_for(process_key) -> ProcessDraft | None:
-    """The process's draft, created from its latest version the first time it is opened."""
+    """The process's draft; until someone saves one, an unsaved copy of its latest version (reading writes nothing)."""
     draft = db.session.scalar(db.select(ProcessDraft).where(ProcessDraft.process_key == process_key))
     if draft is None:
         version = next((v for v in latest_versions() if v.process_key == process_key), None)
         if version is None:
             return None
         draft = ProcessDraft(process_key=process_key, filename=version.source_file, bpmn_xml=version.bpmn_xml)
+    return draft
+
+
+def _stored_draft(process_key) -> ProcessDraft | None:
+    """The draft row to change: the stored one, or one added now from the latest version."""
+    draft = draft_for(process_key)
+    if draft is not None and draft.id is None:
         db.session.add(draft)
         db.session.flush()
     return draft
@@ -191,14 +228,14 @@ def validate(process_key, filename, xml) -> list[Problem]:
         get_engine().parse(files)
     except DiagramError as exc:
         problems.extend(Problem(f, e, m) for f, e, m in exc.problems)
-    except Exception as exc:  # noqa: BLE001 - SpiffWorkflow raises plain exceptions for some broken diagrams
+    except Exception as exc:
         problems.append(Problem(filename, None, _("SpiffWorkflow no pudo leer el diagrama: %(e)s", e=str(exc)[:300])))
     return _unique(problems)
 
 
 def save_draft(process_key, xml, user, now) -> tuple[ProcessDraft, list[Problem]]:
     """Store the draft (even with problems, so no work is lost); unusable XML is refused."""
-    draft = draft_for(process_key)
+    draft = _stored_draft(process_key)
     if draft is None:
         raise Refused([Problem(None, None, _("El proceso no existe."))])
     problems = validate(process_key, draft.filename, xml)
@@ -257,9 +294,10 @@ def upload(data: bytes, filename, user, now, process_key=None) -> ProcessDraft:
         draft = ProcessDraft(process_key=process_key, filename=f"{process_key}.bpmn", bpmn_xml=text)
         db.session.add(draft)
     else:
-        draft = draft_for(process_key)
-        if draft is None or process_key not in processes:
+        draft = draft_for(process_key) if process_key in processes else None
+        if draft is None:
             raise Refused([Problem(filename, None, _("El archivo no contiene el proceso «%(k)s».", k=process_key))])
+        draft = _stored_draft(process_key)
         draft.bpmn_xml = text
     draft.updated_by_id, draft.updated_at = user.id, now
     db.session.flush()

@@ -1,6 +1,6 @@
 """Process owners' pages: processes and versions, the editor, uploads and downloads, differences,
 forms, and the process view with open cases per step."""
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -9,38 +9,31 @@ from ..audit import services as audit
 from ..auth import roles
 from ..cases.models import STATUSES
 from ..core import clock
+from ..core.access import rule
+from ..core.web import act
 from ..extensions import db
+from ..workflow import overview
 from ..workflow.models import ProcessVersion
-from . import overview, services
+from . import bp, services
 from .models import ProcessDraft
 
-bp = Blueprint("modeler", __name__, template_folder="templates", url_prefix="/procesos")
 
-
-def _owner(user):
-    return user.role == roles.GESTOR.code
-
-
-ENDPOINT_RULES = {f"modeler.{name}": _owner for name in (
-    "index", "create", "upload_new", "process", "editor", "draft_xml", "version_xml", "save", "validate",
-    "publish", "upload", "differences")}
-ENDPOINT_RULES["modeler.view"] = ENDPOINT_RULES["modeler.view_xml"] = ENDPOINT_RULES["modeler.views"] = \
-    lambda user: _owner(user) or user.role == roles.SUPERVISOR.code or user.is_central
-
-
-@bp.route("/")
+@bp.route("/procesos/")
+@rule("is_process_owner")
 def index():
     drafts = {d.process_key: d for d in db.session.scalars(db.select(ProcessDraft))}
     return render_template("modeler/index.html", versions=services.latest_versions(), drafts=drafts)
 
 
-@bp.route("/nuevo", methods=["POST"])
+@bp.route("/procesos/nuevo", methods=["POST"])
+@rule("is_process_owner")
 def create():
     return _draft_action(lambda: services.create_process(request.form.get("clave"), request.form.get("nombre"),
                                                          current_user, clock.now()), url_for("modeler.index"))
 
 
-@bp.route("/subir", methods=["POST"])
+@bp.route("/procesos/subir", methods=["POST"])
+@rule("is_process_owner")
 def upload_new():
     upload = request.files.get("archivo")
     audit.record("diagram_uploaded", object_type="process", details={"archivo": upload.filename[:80] if upload else ""})
@@ -49,7 +42,8 @@ def upload_new():
                          url_for("modeler.index"))
 
 
-@bp.route("/<process_key>/")
+@bp.route("/procesos/<process_key>/")
+@rule("is_process_owner")
 def process(process_key):
     versions = _versions(process_key)
     draft = db.session.scalar(db.select(ProcessDraft).where(ProcessDraft.process_key == process_key))
@@ -58,12 +52,12 @@ def process(process_key):
     return render_template("modeler/process.html", key=process_key, versions=versions, draft=draft)
 
 
-@bp.route("/<process_key>/editor")
+@bp.route("/procesos/<process_key>/editor")
+@rule("is_process_owner")
 def editor(process_key):
     draft = services.draft_for(process_key)
     if draft is None:
         abort(404)
-    db.session.commit()
     config = {
         "xml_url": url_for("modeler.draft_xml", process_key=process_key),
         "save_url": url_for("modeler.save", process_key=process_key),
@@ -72,25 +66,27 @@ def editor(process_key):
         "download_url": url_for("modeler.draft_xml", process_key=process_key, descargar=1),
         "csrf_token": generate_csrf(),
         "forms": sorted(services.forms()),
-        "roles": [{"code": r.code, "label": str(r.label), "lane": str(r.label).split(" (")[0]}
+        "roles": [{"code": r.code, "label": str(r.label), "lane": r.lane}
                   for r in roles.ROLES.values()],
         "case_statuses": [[code, str(label)] for code, label in STATUSES.items()],
     }
     return render_template("modeler/editor.html", key=process_key, draft=draft, config=config)
 
 
-@bp.route("/<process_key>/borrador.bpmn")
+@bp.route("/procesos/<process_key>/borrador.bpmn")
+@rule("is_process_owner")
 def draft_xml(process_key):
     draft = services.draft_for(process_key)
     if draft is None:
         abort(404)
     if request.args.get("descargar"):
         audit.record("diagram_downloaded", object_type="process_draft", object_id=process_key[:64])
-    db.session.commit()
+        db.session.commit()
     return _xml(draft.bpmn_xml, draft.filename, download=bool(request.args.get("descargar")))
 
 
-@bp.route("/<process_key>/v<int:version>.bpmn")
+@bp.route("/procesos/<process_key>/v<int:version>.bpmn")
+@rule("is_process_owner")
 def version_xml(process_key, version):
     found = db.session.scalar(db.select(ProcessVersion).where(ProcessVersion.process_key == process_key,
                                                               ProcessVersion.version == version))
@@ -101,37 +97,40 @@ def version_xml(process_key, version):
     return _xml(found.bpmn_xml, f"{process_key}-v{version}.bpmn", download=True)
 
 
-@bp.route("/<process_key>/borrador", methods=["POST"])
+@bp.route("/procesos/<process_key>/borrador", methods=["POST"])
+@rule("is_process_owner")
 def save(process_key):
-    return _json_action(process_key, lambda xml: services.save_draft(process_key, xml, current_user, clock.now())[1],
+    return _json_action(lambda xml: services.save_draft(process_key, xml, current_user, clock.now())[1],
                         _("Borrador guardado."), _("Borrador guardado con observaciones: revíselas antes de publicar."))
 
 
-@bp.route("/<process_key>/validar", methods=["POST"])
+@bp.route("/procesos/<process_key>/validar", methods=["POST"])
+@rule("is_process_owner")
 def validate(process_key):
     draft = services.draft_for(process_key)
     if draft is None:
         abort(404)
-    return _json_action(process_key, lambda xml: services.validate(process_key, draft.filename, xml),
+    return _json_action(lambda xml: services.validate(process_key, draft.filename, xml),
                         _("El diagrama es válido."), _("El diagrama tiene problemas."))
 
 
-@bp.route("/<process_key>/publicar", methods=["POST"])
+@bp.route("/procesos/<process_key>/publicar", methods=["POST"])
+@rule("is_process_owner")
 def publish(process_key):
     payload = request.get_json(silent=True) or {}
     xml = payload.get("xml")
     if not isinstance(xml, str) or not xml.strip():
         return jsonify(ok=False, message=_("No se recibió el diagrama."), problems=[]), 422
-    try:
-        result, problems = services.publish(process_key, xml, payload.get("comment"), current_user, clock.now())
-    except services.Refused as exc:
-        db.session.rollback()
-        return jsonify(ok=False, message=_("No se guardó nada."), problems=[p.as_dict() for p in exc.problems]), 422
+    # with problems the draft is kept and nothing is published
+    return act(lambda: services.publish(process_key, xml, payload.get("comment"), current_user, clock.now()),
+               _published, refused=_refused_json, flashed=False)
+
+
+def _published(outcome):
+    result, problems = outcome
     if problems:
-        db.session.commit()  # the draft is kept
         return jsonify(ok=False, message=_("No se publicó: corrija los problemas marcados. El borrador quedó "
                                            "guardado."), problems=[p.as_dict() for p in problems]), 422
-    db.session.commit()
     if result is None or not result.created:
         return jsonify(ok=True, message=_("Sin cambios: la versión publicada ya es igual a este diagrama."),
                        problems=[], version=result.version if result else None)
@@ -139,7 +138,8 @@ def publish(process_key):
                                       "siguen en la suya.", v=result.version), problems=[], version=result.version)
 
 
-@bp.route("/<process_key>/subir", methods=["POST"])
+@bp.route("/procesos/<process_key>/subir", methods=["POST"])
+@rule("is_process_owner")
 def upload(process_key):
     upload_file = request.files.get("archivo")
     audit.record("diagram_uploaded", object_type="process", object_id=process_key[:64])
@@ -148,7 +148,8 @@ def upload(process_key):
         current_user, clock.now(), process_key=process_key), url_for("modeler.process", process_key=process_key))
 
 
-@bp.route("/<process_key>/diferencias")
+@bp.route("/procesos/<process_key>/diferencias")
+@rule("is_process_owner")
 def differences(process_key):
     ordered = _versions(process_key)
     if not ordered:
@@ -164,7 +165,8 @@ def differences(process_key):
                            diff=services.diff(versions[older], versions[newer]))
 
 
-@bp.route("/vistas")
+@bp.route("/procesos/vistas")
+@rule("reads_process_views")
 def views():
     """Processes whose open cases per step the user may look at; straight to the diagram when only one."""
     versions = [v for v in services.latest_versions() if v.is_startable]
@@ -173,7 +175,8 @@ def views():
     return render_template("modeler/views.html", versions=versions)
 
 
-@bp.route("/<process_key>/vista")
+@bp.route("/procesos/<process_key>/vista")
+@rule("reads_process_views")
 def view(process_key):
     versions = _versions(process_key)
     if not versions:
@@ -182,7 +185,8 @@ def view(process_key):
                            config=overview.process_view(process_key, versions[0], current_user))
 
 
-@bp.route("/<process_key>/v<int:version>/diagrama.bpmn")
+@bp.route("/procesos/<process_key>/v<int:version>/diagrama.bpmn")
+@rule("reads_process_views")
 def view_xml(process_key, version):
     found = db.session.scalar(db.select(ProcessVersion).where(ProcessVersion.process_key == process_key,
                                                               ProcessVersion.version == version))
@@ -204,28 +208,23 @@ def _xml(text, filename, download):
 
 
 def _draft_action(action, back):
-    try:
-        draft = action()
-        db.session.commit()
-    except services.Refused as exc:
-        db.session.rollback()
-        for problem in exc.problems:
-            flash(problem.message + " " + _("No se guardó nada."), "danger")
-        return redirect(back)
+    return act(action, _draft_ready, refused=lambda exc: redirect(back), note=_("No se guardó nada."))
+
+
+def _draft_ready(draft):
     flash(_("Borrador listo: ábralo en el editor, valídelo y publíquelo."), "success")
     return redirect(url_for("modeler.process", process_key=draft.process_key))
 
 
-def _json_action(process_key, action, ok_message, problem_message):
-    payload = request.get_json(silent=True) or {}
-    xml = payload.get("xml")
+def _json_action(action, ok_message, problem_message):
+    xml = (request.get_json(silent=True) or {}).get("xml")
     if not isinstance(xml, str) or not xml.strip():
         return jsonify(ok=False, message=_("No se recibió el diagrama."), problems=[]), 422
-    try:
-        problems = action(xml)
-        db.session.commit()
-    except services.Refused as exc:
-        db.session.rollback()
-        return jsonify(ok=False, message=_("No se guardó nada."), problems=[p.as_dict() for p in exc.problems]), 422
-    return jsonify(ok=True, message=problem_message if problems else ok_message,
-                   problems=[p.as_dict() for p in problems])
+    return act(lambda: action(xml), lambda problems: jsonify(
+        ok=True, message=problem_message if problems else ok_message, problems=[p.as_dict() for p in problems]),
+        refused=_refused_json, flashed=False)
+
+
+def _refused_json(exc):
+    """A refusal the editor shows beside the diagram."""
+    return jsonify(ok=False, message=_("No se guardó nada."), problems=[p.as_dict() for p in exc.problems]), 422

@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from flask_babel import gettext as _
 
 from ..auth.models import User
+from ..core import mail as smtp_server
 from ..extensions import db
 from .models import Notification
 
@@ -28,7 +29,7 @@ def send_pending(config, now, limit=200) -> dict:
         return {"sent": 0, "failed": 0}
     sent = failed = 0
     try:
-        with _connect(config) as smtp:
+        with smtp_server.connection(config) as smtp:
             for notice, address in pending:
                 try:
                     smtp.send_message(message(config, notice, address))
@@ -61,12 +62,3 @@ def message(config, notice, address) -> EmailMessage:
         _("Este mensaje no contiene datos personales. Consulte el caso en SIPROC."),
     ]))
     return mail
-
-
-def _connect(config):
-    smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"])
-    if config["MAIL_USE_TLS"]:
-        smtp.starttls()
-    if config.get("MAIL_USERNAME"):
-        smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-    return smtp

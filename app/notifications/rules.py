@@ -3,10 +3,11 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 
+from ..auth.services import supervisors_of
 from ..extensions import db
 from ..workflow.models import HumanTask
 from .models import Notification
-from .services import notify, responsible_users, supervisors_of
+from .services import notify, responsible_users
 
 BATCH = 1000
 

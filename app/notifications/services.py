@@ -1,8 +1,8 @@
 """Create notifications (once per task, rule, user and day), count and read them."""
 from flask_babel import gettext as _
 
-from ..auth import roles
 from ..auth.models import User
+from ..auth.services import office_users
 from ..cases.models import Case
 from ..core import clock
 from ..extensions import db
@@ -38,16 +38,18 @@ def responsible_users(task: HumanTask) -> list[User]:
     if case is not None and case.assigned_officer is not None and case.assigned_officer.is_active and \
             case.assigned_officer.office_id == task.office_id:
         return [case.assigned_officer]
-    return _office_users(task.office_id, task.role)
+    return office_users(task.office_id, task.role)
 
 
-def supervisors_of(office_id) -> list[User]:
-    return _office_users(office_id, roles.SUPERVISOR.code)
-
-
-def _office_users(office_id, role) -> list[User]:
-    return db.session.scalars(db.select(User).where(User.office_id == office_id, User.role == role,
-                                                    User.is_active_user.is_(True)).order_by(User.id)).all()
+def store_notice(_sender, *, user, kind, title, body, link, now, dedup_key, case_id=None) -> Notification | None:
+    """A notice another domain asked for (app/cases/signals.py); None when this key was already told."""
+    if db.session.scalar(db.select(Notification.id).where(Notification.dedup_key == dedup_key)) is not None:
+        return None
+    notice = Notification(user_id=user.id, kind=kind, title=title, body=body, link=link, case_id=case_id,
+                          created_at=now, created_on=now.date(), email_status="pendiente" if user.email else
+                          "sin_correo", dedup_key=dedup_key)
+    db.session.add(notice)
+    return notice
 
 
 def unread_count(user) -> int:
@@ -58,6 +60,13 @@ def unread_count(user) -> int:
 def notices_for(user):
     return db.select(Notification).where(Notification.user_id == user.id).order_by(
         Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+
+
+def read_notice(user, notice_id, now):
+    """Mark one unread notice of the user as read and return it; None when it is not theirs or already read."""
+    if notice_id is None or not mark_read(user, notice_id, now):
+        return None
+    return db.session.get(Notification, notice_id)
 
 
 def mark_read(user, notice_id=None, now=None):

@@ -1,45 +1,43 @@
 """The bell: a user's notices, marking them read, and going to the task."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..core import clock
+from ..core.access import AUTHENTICATED, rule
 from ..core.ids import parse_id
 from ..core.pagination import paginate
-from ..extensions import db
-from . import services
-
-bp = Blueprint("notifications", __name__, template_folder="templates", url_prefix="/avisos")
-
-ENDPOINT_RULES = {"notifications.index": "authenticated", "notifications.read": "authenticated",
-                  "notifications.read_all": "authenticated"}
+from ..core.web import act
+from . import bp, services
 
 
-@bp.route("/")
+@bp.route("/avisos/")
+@rule(AUTHENTICATED)
 def index():
     page = paginate(services.notices_for(current_user), request.args.get("pagina"),
                     current_app.config["INBOX_PAGE_SIZE"])
     return render_template("notifications/index.html", page=page)
 
 
-@bp.route("/<notice_id>/leido", methods=["POST"])
+@bp.route("/avisos/<notice_id>/leido", methods=["POST"])
+@rule(AUTHENTICATED)
 def read(notice_id):
     """Mark as read and, when asked, go to the task the notice links to."""
-    if parse_id(notice_id) is None or not services.mark_read(current_user, parse_id(notice_id), clock.now()):
-        notice = None
-    else:
-        from .models import Notification
+    return act(lambda: services.read_notice(current_user, parse_id(notice_id), clock.now()), _opened)
 
-        notice = db.session.get(Notification, parse_id(notice_id))
-    db.session.commit()
+
+def _opened(notice):
     if notice is not None and request.form.get("abrir") and notice.link:
         return redirect(notice.link)
     return redirect(url_for("notifications.index"))
 
 
-@bp.route("/leidos", methods=["POST"])
+@bp.route("/avisos/leidos", methods=["POST"])
+@rule(AUTHENTICATED)
 def read_all():
-    count = services.mark_read(current_user, None, clock.now())
-    db.session.commit()
+    return act(lambda: services.mark_read(current_user, None, clock.now()), _all_read)
+
+
+def _all_read(count):
     flash(_("%(n)d avisos marcados como leídos.", n=count), "success")
     return redirect(url_for("notifications.index"))

@@ -16,33 +16,28 @@ import logging
 from datetime import timedelta
 from functools import lru_cache
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import current_app, jsonify, request
 from sqlalchemy import text
 
 from ..core import clock
+from ..core.access import PUBLIC, rule
 from ..extensions import db
+from . import bp
 
 log = logging.getLogger(__name__)
-
-bp = Blueprint("health", __name__)
-
-# app/auth/policy.py: ENDPOINT_RULES.update(health_rules); "public" is policy.PUBLIC.
-ENDPOINT_RULES = {"health.live": "public", "health.ready": "public"}
 
 STALE_AFTER_INTERVALS = 3  # a scheduler that has not swept for this many intervals is considered stopped
 PG_STATEMENT_TIMEOUT_MS = 3000  # a readiness probe must answer, not hang on a locked or overloaded server
 
 
-def init_app(app):
-    app.register_blueprint(bp)
-
-
 @bp.get("/salud")
+@rule(PUBLIC)
 def live():
     return jsonify(estado="ok"), 200
 
 
 @bp.get("/listo")
+@rule(PUBLIC)
 def ready():
     failures: list[str] = []
     if _database_answers(failures):
@@ -61,7 +56,7 @@ def _database_answers(failures) -> bool:
             db.session.execute(text(f"SET LOCAL statement_timeout = {PG_STATEMENT_TIMEOUT_MS}"))
         db.session.execute(text("SELECT 1")).scalar_one()
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not ready"; the detail goes to the log only
+    except Exception:
         log.warning("readiness: the database does not answer", exc_info=True)
         db.session.rollback()
         failures.append("base de datos: no responde")
@@ -79,13 +74,13 @@ def migration_heads(directory: str) -> frozenset[str]:
 def _schema_at_head(failures) -> None:
     try:
         heads = migration_heads(current_app.extensions["migrate"].directory)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("readiness: the migration scripts cannot be read", exc_info=True)
         failures.append("migraciones: no se pudieron leer los scripts de migración")
         return
     try:
         stored = frozenset(db.session.scalars(text("SELECT version_num FROM alembic_version")).all())
-    except Exception:  # noqa: BLE001 - no alembic_version table: never migrated
+    except Exception:
         log.warning("readiness: alembic_version cannot be read", exc_info=True)
         db.session.rollback()
         failures.append("migraciones: la base de datos no tiene versión de esquema (ejecute «flask db upgrade»)")
@@ -107,7 +102,7 @@ def _scheduler_sweeping(failures) -> None:
             db.select(SweepRun.started_at, SweepRun.duration_ms).order_by(SweepRun.started_at.desc()).limit(1)
         ).first()
         lease = db.session.get(SchedulerLease, "sweep")
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("readiness: the sweep records cannot be read", exc_info=True)
         db.session.rollback()
         failures.append("planificador: no se pudo leer el registro de barridas")

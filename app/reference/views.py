@@ -1,40 +1,25 @@
 """Administrator pages for the reference catalogues: list, add, edit, deactivate and reactivate rows."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..auth import roles
+from ..core.access import rule
 from ..core.errors import DomainError
-from ..extensions import db
-from . import admin
+from ..core.web import act
+from . import admin, bp
 from .forms import catalogue_form, form_values
-
-bp = Blueprint("catalogs", __name__, template_folder="templates", url_prefix="/admin/catalogos")
 
 PAGE_SIZE = 50
 LIST_ARGS = ("buscar", "estado", "pagina")
 
 
-def is_admin(user) -> bool:
-    return user.role == roles.ADMIN.code
-
-
-# Merged into app/auth/policy.py's ENDPOINT_RULES: only administrators maintain catalogues.
-ENDPOINT_RULES = {
-    "catalogs.index": is_admin,
-    "catalogs.rows": is_admin,
-    "catalogs.new": is_admin,
-    "catalogs.edit": is_admin,
-    "catalogs.deactivate": is_admin,
-    "catalogs.reactivate": is_admin,
-}
-
-
-@bp.route("/")
+@bp.route("/admin/catalogos/")
+@rule("is_admin")
 def index():
     return render_template("catalogs/index.html", summaries=admin.summaries())
 
 
-@bp.route("/<slug>/")
+@bp.route("/admin/catalogos/<slug>/")
+@rule("is_admin")
 def rows(slug):
     catalogue = _catalogue(slug)
     found = admin.list_rows(catalogue, request.args.get("buscar"), request.args.get("estado"))
@@ -44,7 +29,8 @@ def rows(slug):
     return render_template("catalogs/rows.html", catalogue=catalogue, page=page, args=args, filters=filters)
 
 
-@bp.route("/<slug>/nuevo", methods=["GET", "POST"])
+@bp.route("/admin/catalogos/<slug>/nuevo", methods=["GET", "POST"])
+@rule("is_admin")
 def new(slug):
     catalogue = _catalogue(slug)
     form = catalogue_form(catalogue, creating=True)
@@ -53,7 +39,8 @@ def new(slug):
     return _save(catalogue, form, None, lambda values: admin.create_row(catalogue, values))
 
 
-@bp.route("/<slug>/<key>/editar", methods=["GET", "POST"])
+@bp.route("/admin/catalogos/<slug>/<key>/editar", methods=["GET", "POST"])
+@rule("is_admin")
 def edit(slug, key):
     catalogue = _catalogue(slug)
     row = _row(catalogue, key)
@@ -63,23 +50,21 @@ def edit(slug, key):
     return _save(catalogue, form, row, lambda values: admin.update_row(catalogue, row, values))
 
 
-@bp.route("/<slug>/<key>/desactivar", methods=["POST"])
+@bp.route("/admin/catalogos/<slug>/<key>/desactivar", methods=["POST"])
+@rule("is_admin")
 def deactivate(slug, key):
     catalogue = _catalogue(slug)
-    row = admin.set_active(_row(catalogue, key), False)
-    db.session.commit()
-    flash(_("Se desactivó «%(row)s»: ya no se ofrece en los formularios; los casos que lo usan no cambian.",
-            row=catalogue.label(row)), "success")
-    return redirect(url_for(".rows", slug=slug, **_list_args(request.form)))
+    return act(lambda: admin.set_active(_row(catalogue, key), False), lambda row: _listed(catalogue, _(
+        "Se desactivó «%(row)s»: ya no se ofrece en los formularios; los casos que lo usan no cambian.",
+        row=catalogue.label(row))))
 
 
-@bp.route("/<slug>/<key>/reactivar", methods=["POST"])
+@bp.route("/admin/catalogos/<slug>/<key>/reactivar", methods=["POST"])
+@rule("is_admin")
 def reactivate(slug, key):
     catalogue = _catalogue(slug)
-    row = admin.set_active(_row(catalogue, key), True)
-    db.session.commit()
-    flash(_("Se reactivó «%(row)s»: vuelve a ofrecerse en los formularios.", row=catalogue.label(row)), "success")
-    return redirect(url_for(".rows", slug=slug, **_list_args(request.form)))
+    return act(lambda: admin.set_active(_row(catalogue, key), True), lambda row: _listed(catalogue, _(
+        "Se reactivó «%(row)s»: vuelve a ofrecerse en los formularios.", row=catalogue.label(row))))
 
 
 def _catalogue(slug) -> admin.Catalogue:
@@ -98,22 +83,25 @@ def _row(catalogue, key):
 
 def _save(catalogue, form, row, action):
     """Validate, run the service, commit once; refused input re-renders the form with 422 and saves nothing."""
-    try:
+    def save():
         if not form.validate():
             raise DomainError(_("Revise los campos marcados. No se guardó nada."))
-        saved = action(form_values(form))
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        for name, message in exc.field_errors.items():
-            if name in form:
-                form[name].errors = [*form[name].errors, message]
-        flash(exc.message, "danger")
-        return _form_page(catalogue, form, row, status=422)
+        return action(form_values(form))
+
+    return act(save, lambda saved: _saved(catalogue, row, saved),
+               refused=lambda exc: _form_page(catalogue, form, row, status=422), form=form)
+
+
+def _saved(catalogue, row, saved):
     label = catalogue.label(saved)
     flash(_("Se guardaron los cambios de «%(row)s».", row=label) if row else _("Se agregó «%(row)s».", row=label),
           "success")
     return redirect(url_for(".rows", slug=catalogue.slug, buscar=catalogue.key_of(saved)))
+
+
+def _listed(catalogue, message):
+    flash(message, "success")
+    return redirect(url_for(".rows", slug=catalogue.slug, **_list_args(request.form)))
 
 
 def _form_page(catalogue, form, row=None, status=200):

@@ -88,7 +88,7 @@ def _fire(instance_id, now, result):
         db.session.execute(db.delete(TimerFailure).where(TimerFailure.instance_id == instance_id))
         db.session.commit()
         result.fired += 1
-    except Exception as exc:  # noqa: BLE001 - any failure of one case must not stop the others
+    except Exception as exc:
         db.session.rollback()
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         record_failure(instance_id, message[:2000], now)

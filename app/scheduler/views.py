@@ -1,23 +1,22 @@
 """Administrators: next due timers, last sweeps, failures with a retry button, and a sweep now."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..audit import services as audit
 from ..cases.models import Case
 from ..core import clock
+from ..core.access import rule
 from ..core.ids import parse_id
+from ..core.web import act
 from ..extensions import db
 from ..workflow.models import Timer, WorkflowInstance
+from . import bp
 from .models import SweepRun, TimerFailure
 from .sweep import retry_now, run_sweep
 
-bp = Blueprint("scheduler", __name__, template_folder="templates", url_prefix="/admin/planificador")
 
-ENDPOINT_RULES = {name: (lambda user: user.role == "admin")
-                  for name in ("scheduler.index", "scheduler.retry", "scheduler.run_now")}
-
-
-@bp.route("/")
+@bp.route("/admin/planificador/")
+@rule("is_admin")
 def index():
     timers = db.session.execute(
         db.select(Timer, Case.number).join(WorkflowInstance, Timer.instance_id == WorkflowInstance.id)
@@ -27,23 +26,37 @@ def index():
     return render_template("scheduler/index.html", timers=timers, runs=runs, failures=failures, now=clock.now())
 
 
-@bp.route("/fallos/<failure_id>/reintentar", methods=["POST"])
+@bp.route("/admin/planificador/fallos/<failure_id>/reintentar", methods=["POST"])
+@rule("is_admin")
 def retry(failure_id):
-    if parse_id(failure_id) is None or not retry_now(parse_id(failure_id), clock.now()):
-        return render_template("errors/error.html", code=404, message=_("El fallo no existe.")), 404
-    db.session.commit()
-    flash(_("Se reintentará en la próxima barrida."), "success")
-    return redirect(url_for("scheduler.index"))
+    failure = parse_id(failure_id)
+    return act(lambda: failure is not None and retry_now(failure, clock.now()), _retried)
 
 
-@bp.route("/barrer", methods=["POST"])
+def _retried(found):
+    if not found:
+        abort(404, _("El fallo no existe."))
+    return _back(_("Se reintentará en la próxima barrida."), "success")
+
+
+@bp.route("/admin/planificador/barrer", methods=["POST"])
+@rule("is_admin")
 def run_now():
-    result = run_sweep()
-    audit.record("sweep_run", details={"omitida": bool(result.skipped), "disparados": result.fired})
-    db.session.commit()
+    def sweep():
+        result = run_sweep()
+        audit.record("sweep_run", details={"omitida": bool(result.skipped), "disparados": result.fired})
+        return result
+
+    return act(sweep, _swept)
+
+
+def _swept(result):
     if result.skipped:
-        flash(_("Otra barrida está en curso; inténtelo en unos segundos."), "warning")
-    else:
-        flash(_("Barrida hecha: %(f)d temporizadores disparados, %(e)d fallos, %(n)d avisos.", f=result.fired,
-                e=result.failed, n=result.notices), "success")
+        return _back(_("Otra barrida está en curso; inténtelo en unos segundos."), "warning")
+    return _back(_("Barrida hecha: %(f)d temporizadores disparados, %(e)d fallos, %(n)d avisos.", f=result.fired,
+                   e=result.failed, n=result.notices), "success")
+
+
+def _back(message, category):
+    flash(message, category)
     return redirect(url_for("scheduler.index"))

@@ -20,7 +20,8 @@ from ..extensions import db
 from ..reference.models import CaseCategory, Department, Municipality, Office
 from . import cells, disclosure
 from . import indicators as ind
-from .facts import AGE_BANDS, CaseFact
+from .facts import AGE_BANDS
+from .models import CaseFact
 from .panels import lookups
 
 F = CaseFact.__table__.c

@@ -16,7 +16,8 @@ from ..cases.models import ASSISTANCE_KINDS, REFERRAL_STATUSES, SEXES, Assistanc
 from ..core import clock
 from ..extensions import db
 from ..workflow.models import HumanTask
-from .facts import AGE_BANDS, CaseFact
+from .facts import AGE_BANDS
+from .models import CaseFact
 
 F = CaseFact.__table__.c
 NO_DATA = "—"

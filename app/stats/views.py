@@ -1,57 +1,42 @@
 """Statistics pages: dashboard, indicator catalogue, monthly report, publication export, case-list export."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..audit import services as audit
-from ..auth import roles
+from ..auth.policy import can
 from ..core import clock
+from ..core.access import rule
 from ..extensions import db
-from . import cells, disclosure, exports, filters, indicators, panels
+from . import bp, cells, disclosure, exports, filters, indicators, panels
 
-bp = Blueprint("stats", __name__, url_prefix="/estadisticas", template_folder="templates")
-
-
-def _sees_statistics(user) -> bool:
-    return user.role == roles.SUPERVISOR.code or user.is_central
-
-
-def can_export_cases(user) -> bool:
-    """Lists of named people leave the system only with the supervisors and the central analysts."""
-    return user.role in (roles.SUPERVISOR.code, roles.ANALISTA.code)
-
-
-ENDPOINT_RULES = {
-    "stats.dashboard": _sees_statistics,
-    "stats.catalogue": _sees_statistics,
-    "stats.report": _sees_statistics,
-    "stats.publication": _sees_statistics,
-    "stats.export_cases": can_export_cases,
-}
 FORMATS = ("csv", "xlsx")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@bp.route("/")
+@bp.route("/estadisticas/")
+@rule("oversees_offices")
 def dashboard():
     wanted, problems, clean = filters.parse(current_user, request.args)
     data = indicators.compute(wanted)
     built = panels.build(data)
     return render_template("stats/dashboard.html", data=data, panels=built, chart_data=panels.chart_data(built),
                            problems=problems, clean=clean, choices=filters.choices(current_user),
-                           can_export_cases=can_export_cases(current_user),
+                           can_export_cases=can("stats.export_cases"),
                            scope=_scope_label(wanted)), 400 if problems else 200
 
 
-@bp.route("/indicadores")
+@bp.route("/estadisticas/indicadores")
+@rule("oversees_offices")
 def catalogue():
     return render_template("stats/catalogue.html", catalogue=indicators.CATALOGUE,
                            note=disclosure.NOTE_ES)
 
 
-@bp.route("/informe")
+@bp.route("/estadisticas/informe")
+@rule("oversees_offices")
 def report():
     wanted, problems, clean = filters.parse_month_report(current_user, request.args)
     data = indicators.compute(wanted)
@@ -61,7 +46,8 @@ def report():
                            generated=clock.now()), 400 if problems else 200
 
 
-@bp.route("/publicacion.<fmt>")
+@bp.route("/estadisticas/publicacion.<fmt>")
+@rule("oversees_offices")
 def publication(fmt):
     if fmt not in FORMATS:
         return _bad_format()
@@ -78,7 +64,8 @@ def publication(fmt):
     return _download([exports.publication_xlsx(tables, _scope_label(wanted), clean)], XLSX, name)
 
 
-@bp.route("/casos.<fmt>")
+@bp.route("/estadisticas/casos.<fmt>")
+@rule("can_export_cases")
 def export_cases(fmt):
     if fmt not in FORMATS:
         return _bad_format()

@@ -1,13 +1,10 @@
 """Claiming and releasing tasks; supervisors assigning tasks and cases to the officers of their office."""
 from flask_babel import gettext as _
 
-from ..auth import roles
-from ..auth.models import User
-from ..cases.models import Case
+from ..auth import policy, roles
+from ..cases.assignment import officer_of_office
 from ..cases.services import record_event
 from ..core.errors import DomainError, NotAllowed
-from ..core.ids import parse_id
-from ..extensions import db
 from ..workflow.models import HumanTask
 
 
@@ -30,7 +27,7 @@ def release(user, task: HumanTask, now):
     _check_open(task)
     if task.assignee_id is None:
         raise DomainError(_("La tarea no está asignada a nadie."))
-    if task.assignee_id != user.id and not _supervises(user, task.office_id):
+    if task.assignee_id != user.id and not policy.supervises_office(user, task.office_id):
         raise NotAllowed(_("Solo quien tomó la tarea o un supervisor puede devolverla."))
     task.assignee_id, task.claimed_at = None, None
     _event(task, _("Tarea «%(t)s» devuelta a la oficina", t=task.title), user, now)
@@ -40,50 +37,14 @@ def release(user, task: HumanTask, now):
 def assign_task(supervisor, task: HumanTask, officer_id, now):
     """A supervisor gives (or moves) a task to an active user of the office whose role fits the task."""
     _check_open(task)
-    if not _supervises(supervisor, task.office_id):
+    if not policy.supervises_office(supervisor, task.office_id):
         raise NotAllowed(_("Solo un supervisor de la oficina asigna tareas."))
-    officer = _officer(officer_id, task.office_id)
+    officer = officer_of_office(officer_id, task.office_id)
     if officer.role != task.role and officer.role != roles.SUPERVISOR.code:
         raise DomainError(_("%(u)s no tiene el rol de esta tarea.", u=officer.full_name), {"usuario": _("Rol.")})
     task.assignee_id, task.claimed_at = officer.id, now
     _event(task, _("Tarea «%(t)s» asignada a %(u)s", t=task.title, u=officer.full_name), supervisor, now)
     return task
-
-
-def assign_case(supervisor, case: Case, officer_id, now):
-    """A supervisor makes an officer responsible for a case; its open tasks of that role follow."""
-    if not _supervises(supervisor, case.office_id):
-        raise NotAllowed(_("Solo un supervisor de la oficina asigna casos."))
-    if case.status == "cerrado":
-        raise DomainError(_("El caso está cerrado."))
-    officer = _officer(officer_id, case.office_id)
-    case.assigned_officer_id = officer.id
-    moved = db.session.execute(
-        db.update(HumanTask).where(HumanTask.case_id == case.id, HumanTask.completed_at.is_(None),
-                                   HumanTask.role == officer.role)
-        .values(assignee_id=officer.id, claimed_at=now, row_version=HumanTask.row_version + 1)).rowcount
-    record_event(case.id, "case_assigned", _("Caso asignado a %(u)s (%(n)d tareas abiertas pasan a su bandeja)",
-                                             u=officer.full_name, n=moved), supervisor.id, now)
-    return case
-
-
-def officers_of(office_id):
-    """Active officers and supervisors of an office, for the assignment lists."""
-    return db.session.scalars(db.select(User).where(
-        User.office_id == office_id, User.is_active_user.is_(True),
-        User.role.in_((roles.OFICIAL.code, roles.SUPERVISOR.code))).order_by(User.full_name)).all()
-
-
-def _officer(officer_id, office_id) -> User:
-    officer = db.session.get(User, parse_id(officer_id)) if parse_id(officer_id) else None
-    if officer is None or officer.office_id != office_id or not officer.is_active or \
-            officer.role not in (roles.OFICIAL.code, roles.SUPERVISOR.code):
-        raise DomainError(_("Elija un oficial activo de la oficina."), {"usuario": _("Elija un oficial.")})
-    return officer
-
-
-def _supervises(user, office_id) -> bool:
-    return user.role == roles.SUPERVISOR.code and user.office_id == office_id
 
 
 def _check_open(task):

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from ..core.errors import DomainError
 from ..extensions import db
-from ..workflow.models import TaskDraft
+from .models import TaskDraft
 
 MAX_DRAFT_BYTES = 200_000
 

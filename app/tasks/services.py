@@ -7,7 +7,6 @@ from markupsafe import Markup
 from ..auth import policy
 from ..cases.services import record_event
 from ..core import clock
-from ..core.actions import ActionContext, get_action
 from ..core.errors import DomainError, NotAllowed
 from ..extensions import db
 from ..formschema import FormSchemaError, compile_form, load_form
@@ -15,6 +14,7 @@ from ..formschema.instructions import render_instructions
 from ..formschema.loader import load_ui
 from ..reference.services import option_choices
 from ..workflow import services as workflow
+from ..workflow.actions import ActionContext, get_action
 from ..workflow.engine import get_engine
 from ..workflow.models import HumanTask, ProcessVersion
 

@@ -2,13 +2,13 @@
 from sqlalchemy import case as when
 from sqlalchemy import func
 
+from ..cases.assignment import officers_of
 from ..cases.models import Case, Person
 from ..core import clock
 from ..core.ids import parse_id
 from ..extensions import db
 from ..reference.models import Office
 from ..workflow.models import HumanTask
-from .assignment import officers_of
 
 OLDEST = 20
 

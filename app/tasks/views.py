@@ -1,25 +1,27 @@
 """Inbox, task pages, claiming and assignment, drafts and the supervisor view."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..audit import services as audit
 from ..auth import policy
+from ..cases.assignment import officers_of
 from ..cases.models import Case
 from ..cases.persons import PersonDecisionNeeded
 from ..core import clock
-from ..core.errors import DomainError
+from ..core.access import AUTHENTICATED, rule
+from ..core.errors import DomainError, InvalidForm
+from ..core.web import act, show_field_errors
 from ..extensions import db
 from ..workflow import services as workflow
 from ..workflow.models import HumanTask
-from . import assignment, drafts, services
+from . import assignment, bp, drafts, services
 from . import inbox as queues
 from . import supervision as overview
 
-bp = Blueprint("tasks", __name__, template_folder="templates", url_prefix="/tareas")
 
-
-@bp.route("/")
+@bp.route("/tareas/")
+@rule(AUTHENTICATED)
 def inbox():
     wanted = queues.parse_request(current_user, request.args)
     page = queues.inbox_page(current_user, wanted, current_app.config["INBOX_PAGE_SIZE"])
@@ -30,7 +32,8 @@ def inbox():
     return html, (400 if wanted.problems else 200)
 
 
-@bp.route("/supervision")
+@bp.route("/tareas/supervision")
+@rule("oversees_offices")
 def supervision():
     office_id = overview.office_for(current_user, request.args.get("oficina"))
     html = render_template("tasks/supervision.html", **overview.office_overview(office_id, current_user))
@@ -39,7 +42,8 @@ def supervision():
     return html
 
 
-@bp.route("/<int:task_id>")
+@bp.route("/tareas/<int:task_id>")
+@rule(AUTHENTICATED, on="can_view_task")
 def show(task_id):
     human_task = _load(task_id)
     if human_task.completed_at is not None:
@@ -53,21 +57,27 @@ def show(task_id):
     return page
 
 
-@bp.route("/<int:task_id>", methods=["POST"])
+@bp.route("/tareas/<int:task_id>", methods=["POST"])
+@rule(AUTHENTICATED, on="can_view_task")
 def submit(task_id):
     human_task = _load(task_id)
-    try:
+
+    def complete():
         services.check_can_work(current_user, human_task)
         compiled, form = services.build_form(human_task, formdata=request.form)
         if not compiled.validate(form):
-            flash(_("Revise los campos marcados. No se guardó nada."), "danger")
-            return _render(human_task, compiled, form, status=422)
+            refusal = InvalidForm(_("Revise los campos marcados. No se guardó nada."))
+            refusal.page = (compiled, form)  # shown again with its errors
+            raise refusal
         warnings = services.complete_task(current_user, human_task, compiled, form, extras=_extras())
         drafts.discard_draft(human_task)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _refused(human_task, exc)
+        return warnings
+
+    return act(complete, lambda warnings: _completed(human_task, warnings),
+               refused=lambda exc: _refused(human_task, exc))
+
+
+def _completed(human_task, warnings):
     flash(_("«%(task)s» completada.", task=human_task.title), "success")
     for warning in warnings:
         flash(warning, "warning")
@@ -75,7 +85,8 @@ def submit(task_id):
     return redirect(url_for("tasks.show", task_id=following.id)) if following else _after(human_task)
 
 
-@bp.route("/<int:task_id>/borrador", methods=["POST"])
+@bp.route("/tareas/<int:task_id>/borrador", methods=["POST"])
+@rule(AUTHENTICATED, on="can_view_task")
 def save_draft(task_id):
     human_task = _load(task_id)
     audit.record("task_draft_saved", case_id=human_task.case_id, object_type="human_task", object_id=human_task.id)
@@ -84,7 +95,8 @@ def save_draft(task_id):
         back_to_task=True)
 
 
-@bp.route("/<int:task_id>/tomar", methods=["POST"])
+@bp.route("/tareas/<int:task_id>/tomar", methods=["POST"])
+@rule(AUTHENTICATED, on="can_view_task")
 def claim(task_id):
     human_task = _load(task_id)
     audit.record("task_claimed", case_id=human_task.case_id, object_type="human_task", object_id=human_task.id)
@@ -92,7 +104,8 @@ def claim(task_id):
                 _("Tarea tomada: ahora está en «Mis tareas»."), back_to_task=True)
 
 
-@bp.route("/<int:task_id>/devolver", methods=["POST"])
+@bp.route("/tareas/<int:task_id>/devolver", methods=["POST"])
+@rule(AUTHENTICATED, on="can_view_task")
 def release(task_id):
     human_task = _load(task_id)
     audit.record("task_released", case_id=human_task.case_id, object_type="human_task", object_id=human_task.id)
@@ -100,7 +113,8 @@ def release(task_id):
                 _("Tarea devuelta a la bandeja de la oficina."))
 
 
-@bp.route("/<int:task_id>/asignar", methods=["POST"])
+@bp.route("/tareas/<int:task_id>/asignar", methods=["POST"])
+@rule(AUTHENTICATED, on="can_view_task")
 def assign(task_id):
     human_task = _load(task_id)
     audit.record("task_assigned", case_id=human_task.case_id, object_type="human_task", object_id=human_task.id,
@@ -115,24 +129,21 @@ def _check_and(human_task, action):
 
 
 def _act(human_task, action, success, back_to_task=False):
-    """Run one assignment or draft action; commit and confirm, or roll back and explain."""
-    try:
+    """act() for the task page's buttons (a concurrent change of the same task is a clear Conflict)."""
+    def done(_result):
+        flash(success, "success")
+        return redirect(url_for("tasks.show", task_id=human_task.id) if back_to_task else url_for("tasks.inbox"))
+
+    def run():
         action()
-        workflow.flush_or_conflict()  # a concurrent change of the same task: a clear Conflict, not a 500
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        if exc.status_code == 403:
-            return render_template("errors/error.html", code=403, message=exc.message), 403
-        return redirect(url_for("tasks.show", task_id=human_task.id)), 303
-    flash(success, "success")
-    return redirect(url_for("tasks.show", task_id=human_task.id) if back_to_task else url_for("tasks.inbox"))
+        workflow.flush_or_conflict()  # a lost race names the case, not a generic record
+
+    return act(run, done, refused=lambda exc: (redirect(url_for("tasks.show", task_id=human_task.id)), 303))
 
 
 def _load(task_id) -> HumanTask:
     human_task = db.get_or_404(HumanTask, task_id)
-    policy.require(policy.can_view_task(current_user, human_task))
+    policy.check(human_task)
     return human_task
 
 
@@ -154,33 +165,28 @@ def _render(human_task, compiled, form, status=200, candidates=None, draft=None)
     return render_template(
         "tasks/show.html", task=human_task, compiled=compiled, form=form, case=case, can_work=can_work,
         instructions=services.instructions(human_task, case), candidates=candidates, draft=draft,
-        officers=assignment.officers_of(human_task.office_id)
-        if current_user.role == "supervisor" and current_user.office_id == human_task.office_id else [],
+        officers=officers_of(human_task.office_id)
+        if policy.supervises_office(current_user, human_task.office_id) else [],
     ), status
 
 
 def _refused(human_task, exc: DomainError):
-    """A refused submit: field errors re-render the form; anything else explains and goes back."""
+    """A refused submit (act has flashed why): field errors re-render the form; anything else goes back."""
     human_task = db.session.get(HumanTask, human_task.id)
     if isinstance(exc, PersonDecisionNeeded) and human_task.completed_at is None:
         compiled, form = services.build_form(human_task, formdata=request.form)
         form.validate()
-        flash(exc.message, "warning")
         from ..cases.link_requests import hint_tokens
 
         hint_tokens(current_user, human_task, exc.candidates)  # hidden candidates: only an opaque token
         return _render(human_task, compiled, form, status=409, candidates=exc.candidates)
+    if isinstance(exc, InvalidForm):
+        return _render(human_task, *exc.page, status=422)
     if exc.field_errors and human_task.completed_at is None:
         compiled, form = services.build_form(human_task, formdata=request.form)
         form.validate()
-        for name, message in exc.field_errors.items():
-            if hasattr(form, name):
-                getattr(form, name).errors = [*getattr(form, name).errors, message]
-        flash(exc.message, "danger")
+        show_field_errors(form, exc)
         return _render(human_task, compiled, form, status=422)
-    flash(exc.message, "danger")
-    if exc.status_code == 403:
-        return render_template("errors/error.html", code=403, message=exc.message), 403
     return _after(human_task)
 
 

@@ -1,4 +1,7 @@
-"""Domain actions that forms bind to by name ("x-siproc-action" in the form's JSON Schema)."""
+"""Domain actions that forms bind to by name ("x-siproc-action" in the form's JSON Schema).
+
+The registry lives here, below the domains: a domain registers its actions (@domain_action in app/cases/actions.py)
+and the task page runs the one its form names (app/tasks/services.py); neither imports the other for it."""
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,7 +40,3 @@ def domain_action(name: str):
 
 def get_action(name: str) -> Action | None:
     return _ACTIONS.get(name)
-
-
-def action_names() -> set[str]:
-    return set(_ACTIONS)

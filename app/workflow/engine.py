@@ -317,7 +317,7 @@ class Engine:
             definition = task.task_spec.event_definition
             if not isinstance(definition, TimerEventDefinition):
                 continue
-            value = task._get_internal_data("event_value")  # noqa: SLF001 - Spiff keeps the due time here
+            value = task._get_internal_data("event_value")
             if isinstance(definition, CycleTimerEventDefinition) and isinstance(value, dict):
                 value = value.get("next")
             if not value:
@@ -356,7 +356,7 @@ def check_timer_literal(kind: str, value: str) -> str | None:
             TimerEventDefinition.parse_iso_recurring_interval(value)
         else:
             TimerEventDefinition.get_datetime(value)
-    except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception for bad durations
+    except Exception:
         return f"el temporizador «{value}» no es una expresión ISO 8601 válida"
     return None
 

@@ -140,20 +140,6 @@ Index("ix_human_tasks_open_office_priority", HumanTask.office_id, HumanTask.prio
       sqlite_where=text("completed_at IS NULL"), postgresql_where=text("completed_at IS NULL"))
 
 
-class TaskDraft(db.Model):
-    """What an officer typed into a task's form without completing it (encrypted: it is case data)."""
-
-    __tablename__ = "task_drafts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    human_task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    data_json: Mapped[str] = mapped_column(EncryptedText)
-    saved_at: Mapped[datetime] = mapped_column(default=clock.now)
-
-    user = relationship("User", lazy="joined")
-
-
 class Timer(db.Model):
     """Projection of one armed BPMN timer; the scheduler selects due rows by due_at only."""
 

@@ -203,7 +203,7 @@ def _due_at(workflow, task, now):
         if isinstance(value, str) and value.upper().startswith("P"):
             return now + parse_duration(value)
         return clock.as_utc(datetime.fromisoformat(str(value)))
-    except Exception as exc:  # noqa: BLE001 - a bad deadline must not stop the case; it is logged
+    except Exception as exc:
         log.warning("deadline %r of task %s could not be computed: %s", deadline, task.info.bpmn_id, exc)
         return None
 

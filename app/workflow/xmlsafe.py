@@ -31,6 +31,6 @@ def parse_xml(data: bytes, filename: str = "diagrama"):
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None or tree.docinfo.externalDTD is not None:
         raise UnsafeXML(f"{filename}: los documentos con DOCTYPE o entidades no se aceptan")
     for node in root.iter():
-        if isinstance(node, etree._Entity):  # noqa: SLF001 - lxml exposes entity references only this way
+        if isinstance(node, etree._Entity):
             raise UnsafeXML(f"{filename}: los documentos con entidades no se aceptan")
     return tree

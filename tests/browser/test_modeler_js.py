@@ -1,4 +1,4 @@
-"""Headless Chromium: the BPMN editor and viewer scripts (app/static/js/modeler.js, viewer.js) on their own.
+"""Headless Chromium: the BPMN editor and viewer modules (app/static/js/modeler/main.js, viewer.js) on their own.
 
 No Flask app: a tiny threaded http.server serves a copy of app/static plus two pages that follow the page
 contracts of the editor and the viewer, with fake JSON endpoints (canned answers; the posted XML is kept for
@@ -161,7 +161,7 @@ def editor_page(forms: list[str]) -> str:
 </main>
 <script type="application/json" id="modeler-config">{json.dumps(config, ensure_ascii=False)}</script>
 <script src="/static/vendor/bpmn-js/bpmn-modeler.production.min.js"></script>
-<script src="/static/js/modeler.js"></script>
+<script type="module" src="/static/js/modeler/main.js"></script>
 </body>
 </html>
 """
@@ -188,7 +188,7 @@ def viewer_page() -> str:
 </main>
 <script type="application/json" id="viewer-config">{json.dumps(VIEWER_CONFIG)}</script>
 <script src="/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js"></script>
-<script src="/static/js/viewer.js"></script>
+<script type="module" src="/static/js/viewer.js"></script>
 </body>
 </html>
 """
@@ -281,9 +281,30 @@ def page():
 
 
 # ----------------------------------------------------------------------------- helpers
+EDITOR_MODULE = "/static/js/modeler/main.js"
+
+
+def editor(page):
+    """The page's Editor (a JSHandle), as the entry module exports it: no global on window; the dynamic import
+    returns the module instance the page already loaded. Its bpmn-js Modeler is editor.modeler."""
+    return page.evaluate_handle(f"async () => await (await import('{EDITOR_MODULE}')).ready")
+
+
+def is_dirty(page):
+    return editor(page).evaluate("e => e.isDirty()")
+
+
+def undo(page):
+    editor(page).evaluate("e => e.modeler.get('commandStack').undo()")
+
+
+def redo(page):
+    editor(page).evaluate("e => e.modeler.get('commandStack').redo()")
+
+
 def select(page, element_id):
-    page.evaluate("""id => {
-        const m = window.siprocModeler;
+    editor(page).evaluate("""(e, id) => {
+        const m = e.modeler;
         m.get('selection').select(m.get('elementRegistry').get(id));
     }""", element_id)
     page.wait_for_function("id => document.getElementById('properties-panel').dataset.elementId === id", arg=element_id)
@@ -345,7 +366,7 @@ def test_editor_side_panel_save_validate_publish(fake_server, page):
     page.wait_for_selector("#canvas[data-ready='true']")
     assert page.locator("#modeler-status").inner_text() == "Diagrama cargado."
     assert_watermark_visible(page, "#canvas")
-    assert page.evaluate("window.siprocEditor.isDirty()") is False
+    assert is_dirty(page) is False
 
     # A user task, selected with the mouse: name (committed with Enter) and deadline (still being typed at save).
     page.locator(".djs-element[data-element-id='Task_registro']").click()
@@ -359,13 +380,13 @@ def test_editor_side_panel_save_validate_publish(fake_server, page):
     page.fill("#siproc-field-name", "Registro inicial del caso")
     page.press("#siproc-field-name", "Enter")
     page.fill("#siproc-field-deadline", "P1D")
-    assert page.evaluate("window.siprocEditor.isDirty()") is True
+    assert is_dirty(page) is True
     page.screenshot(path=ARTIFACTS / "40-editor-panel-tarea.png")
     page.click("#btn-save")
     page.wait_for_function("() => document.getElementById('modeler-status').dataset.state === 'success'")
     assert page.locator("#modeler-status").inner_text() == "Borrador guardado."
     assert page.locator("#problems").inner_text() == "Sin problemas."
-    assert page.evaluate("window.siprocEditor.isDirty()") is False
+    assert is_dirty(page) is False
 
     xml = last_post(posts, "save")["xml"]
     root, by_id = parse(xml)
@@ -381,12 +402,12 @@ def test_editor_side_panel_save_validate_publish(fake_server, page):
     spiff_schema_valid(xml)
 
     # Undo/redo go through the command stack: the panel follows.
-    page.evaluate("window.siprocModeler.get('commandStack').undo()")
+    undo(page)
     page.wait_for_function("() => document.querySelector(\"[data-key='deadline']\").value === 'PT8H'")
-    assert page.evaluate("window.siprocEditor.isDirty()") is True
-    page.evaluate("window.siprocModeler.get('commandStack').redo()")
+    assert is_dirty(page) is True
+    redo(page)
     page.wait_for_function("() => document.querySelector(\"[data-key='deadline']\").value === 'P1D'")
-    assert page.evaluate("window.siprocEditor.isDirty()") is False
+    assert is_dirty(page) is False
 
     # Form (with its _ui file), case status, instructions: one undo step each.
     page.select_option("#siproc-field-form", "remision.json")
@@ -458,7 +479,7 @@ def test_editor_side_panel_save_validate_publish(fake_server, page):
     # Ctrl+S saves.
     page.locator("#canvas").click(position={"x": 30, "y": 30})
     page.keyboard.press("Control+s")
-    page.wait_for_function("() => window.siprocEditor.isDirty() === false")
+    page.wait_for_function("e => e.isDirty() === false", arg=editor(page))
     page.wait_for_function("() => document.getElementById('modeler-status').dataset.state === 'success'")
     xml = last_post(posts, "save")["xml"]
     root, by_id = parse(xml)
@@ -495,17 +516,19 @@ def test_editor_side_panel_save_validate_publish(fake_server, page):
     page.wait_for_function("() => document.getElementById('modeler-status').dataset.state === 'error'")
     assert page.locator("#modeler-status").inner_text().startswith("No se pudo conectar con el servidor.")
     assert page.locator("#modeler-status a[download]").count() == 1
-    assert page.evaluate("window.siprocEditor.isDirty()") is True
+    assert is_dirty(page) is True
     page.screenshot(path=ARTIFACTS / "44-editor-sin-red.png")
     assert_watermark_visible(page, "#canvas")
     assert_clean_console(page, allowed=("net::ERR_FAILED", "status of 422"))
 
     # Leaving the page with unsaved changes asks first (dismissed: the editor stays).
-    dialogs = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
-    page.evaluate("() => { window.location.href = '/viewer.html'; }")
-    page.wait_for_timeout(500)
-    assert dialogs == ["beforeunload"]
+    page.on("dialog", lambda dialog: dialog.dismiss())
+    with page.expect_event("dialog", timeout=10_000) as asked:  # no dialog: fails after 10 s
+        page.evaluate("() => { window.location.href = '/viewer.html'; }")
+    assert asked.value.type == "beforeunload"
+    # Dismissed: the navigation was cancelled, the same document still runs the editor.
+    assert page.evaluate("location.pathname") == "/editor.html"
+    assert is_dirty(page) is True
     assert page.url.endswith("/editor.html")
 
 
@@ -520,8 +543,8 @@ def test_editor_keeps_strict_csp_in_bpmn_js_menus(fake_server, page):
     page.wait_for_selector(".djs-popup")
     assert "Tarea de servicio" in page.locator(".djs-popup").inner_text()
     page.keyboard.press("Escape")
-    page.evaluate("""() => {
-        const m = window.siprocModeler, r = m.get('elementRegistry');
+    editor(page).evaluate("""e => {
+        const m = e.modeler, r = m.get('elementRegistry');
         m.get('selection').select([r.get('Task_registro'), r.get('Task_evaluacion'), r.get('Task_atencion')]);
     }""")
     page.wait_for_selector(".djs-context-pad .entry[data-action='align-elements']")
@@ -555,7 +578,7 @@ def test_viewer_markers_counts_and_legend(fake_server, page):
 
 
 def current_xml(page):
-    return page.evaluate("async () => (await window.siprocModeler.saveXML({format: true})).xml")
+    return editor(page).evaluate("async e => (await e.modeler.saveXML({format: true})).xml")
 
 
 def test_editor_creates_and_removes_extension_elements(fake_server, page):
@@ -590,8 +613,8 @@ def test_editor_creates_and_removes_extension_elements(fake_server, page):
     _, by_id = parse(current_xml(page))
     assert by_id("Task_nueva").find("bpmn:extensionElements", NS) is None
     assert by_id("Task_nueva").get("name") in (None, "")
-    page.evaluate("window.siprocModeler.get('commandStack').undo()")  # the name
-    page.evaluate("window.siprocModeler.get('commandStack').undo()")  # the instructions, in one step
+    undo(page)  # the name
+    undo(page)  # the instructions, in one step
     page.wait_for_function("() => document.getElementById('siproc-field-instructions').value === 'Llame a la persona.'")
     assert panel_value(page, "name") == "Tarea nueva"
 
@@ -630,6 +653,11 @@ def test_editor_refuses_to_save_what_it_would_lose(fake_server, page):
     assert page.locator("#btn-save").is_disabled() and page.locator("#btn-publish").is_disabled()
     assert page.locator("#btn-validate").is_enabled()
     page.keyboard.press("Control+s")
-    page.wait_for_timeout(200)
-    assert [kind for kind, _ in posts] == []
-    assert_clean_console(page)
+    # Validate still works. Had Ctrl+S started a save, the editor would be busy (no validate request: this
+    # times out) or the save would reach the server first: either way the list of requests below differs.
+    with page.expect_response("**/api/validar", timeout=10_000) as validated:
+        page.click("#btn-validate")
+    assert validated.value.status == 422
+    assert [kind for kind, _ in posts] == ["validate"]
+    assert page.locator("#btn-save").is_disabled()
+    assert_clean_console(page, allowed=("status of 422",))

@@ -68,8 +68,10 @@ def test_editor_page_carries_the_draft_urls_forms_and_roles(gestor):
     assert {"oficial", "supervisor"} <= {r["code"] for r in config["roles"]}
     assert config["csrf_token"]
     assert 'id="canvas"' in html and "bpmn-modeler.production.min.js" in html
-    # the first visit makes the draft from the latest version
-    assert draft_text() == published()[-1].bpmn_xml
+    # opening the editor writes nothing: it shows the latest version until the first save stores a draft
+    assert draft_text() is None
+    assert gestor.get(config["xml_url"]).get_data(as_text=True) == published()[-1].bpmn_xml
+    assert {r["lane"] for r in config["roles"]} >= {"Oficial consular", "Supervisor"}  # roles carry their lane
 
 
 def test_process_list_shows_every_process_with_its_version(gestor):

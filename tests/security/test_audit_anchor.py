@@ -185,7 +185,7 @@ def test_mail_anchor_sends_the_latest_line(app, monkeypatch):
         def send_message(self, message):
             sent.append(message)
 
-    monkeypatch.setattr("app.notifications.mail._connect", lambda config: FakeSMTP())
+    monkeypatch.setattr("app.core.mail.connection", lambda config: FakeSMTP())
     _trail(2)
     assert "Nada enviado" in _cli(app, "mail-anchor").output
     app.config.update(AUDIT_ANCHOR_EMAIL="direccion@example.org", MAIL_SERVER="smtp.example.org")

@@ -20,11 +20,11 @@ PERSONAL = {
     "cases.download": "/casos/{case}/documentos/{attachment}",
     "cases.edit_person": "/casos/{case}/persona",
     "cases.link_requests_page": "/casos/vinculos",
-    "case_audit.access_log": "/casos/{case}/accesos",
+    "cases.access_log": "/casos/{case}/accesos",
     "tasks.inbox": "/tareas/",
     "tasks.supervision": "/tareas/supervision",
     "tasks.show": "/tareas/{task}",
-    "transfers.index": "/traslados/",
+    "cases.transfers": "/traslados/",
 }
 # GET pages under PREFIXES that show no personal data, with the reason.
 NOT_PERSONAL = {

@@ -7,22 +7,19 @@ import pytest
 from app.cases.models import Case, CaseEvent
 from app.core import clock
 from app.extensions import db
-from app.workflow.models import HumanTask, TaskDraft, WorkflowInstance
+from app.tasks.models import TaskDraft
+from app.workflow.models import HumanTask
 from tests.conftest import flashes
 from tests.helpers import (
     EVALUACION_REMITIR,
     EVALUACION_SIN_REMISION,
     REGISTRO,
+    case_of,
     register_case,
     single_open_task,
     start_case,
     submit,
 )
-
-
-def _case(instance) -> Case:
-    db.session.expire_all()
-    return db.session.get(Case, db.session.get(WorkflowInstance, instance.id).case_id)
 
 
 def _ids(client, **args):
@@ -80,7 +77,7 @@ def test_claim_release_and_a_claim_of_a_task_someone_else_holds(login, users):
 def test_supervisor_assigns_tasks_and_cases_and_the_timeline_says_so(login, users):
     officer, consul = login("oficial.tap"), login("consul.tap")
     instance = register_case(officer)
-    case, task = _case(instance), single_open_task(instance_id=instance.id)
+    case, task = case_of(instance), single_open_task(instance_id=instance.id)
     houston = users["oficial.hou"].id
     bad = consul.post(f"/tareas/{task.id}/asignar", data={"usuario": houston}, follow_redirects=True)
     assert any("Elija un oficial activo de la oficina." in f for f in flashes(bad.get_data(as_text=True)))
@@ -170,7 +167,7 @@ def test_supervision_view(login, users):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and users["oficial.tap"].full_name in html
     assert "Evaluación de necesidades y riesgos" in html and "Registro del caso" in html
-    assert _case(instance).number in html
+    assert case_of(instance).number in html
     assert login("oficial.tap").get("/tareas/supervision").status_code == 403
     central = login("analista").get("/tareas/supervision", query_string={"oficina": users["oficial.tap"].office_id})
     assert central.status_code == 200 and users["oficial.tap"].full_name in central.get_data(as_text=True)

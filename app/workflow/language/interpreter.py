@@ -348,7 +348,7 @@ class Run:
             result = entry.func(self, *target, *args, **kwargs)
         except DiagramCodeError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any error of an operation on plain data becomes a refusal
+        except Exception as exc:
             raise DiagramCodeError(f"{label}(): {describe(exc)}") from None
         return self.produced(result)
 
@@ -657,7 +657,7 @@ def run_expression(tree: ast.Expression, data: dict, external: dict | None, limi
         raise
     except (_Break, _Continue):
         raise DiagramCodeError("break y continue solo pueden usarse dentro de un bucle") from None
-    except Exception as exc:  # noqa: BLE001 - every error of diagram code is the interpreter's refusal
+    except Exception as exc:
         raise DiagramCodeError(describe(exc), run.line) from None
 
 
@@ -677,7 +677,7 @@ def run_script(tree: ast.Module, data: dict, external: dict | None, limits: Limi
         raise
     except (_Break, _Continue):
         raise DiagramCodeError("break y continue solo pueden usarse dentro de un bucle", run.line) from None
-    except Exception as exc:  # noqa: BLE001 - every error of diagram code is the interpreter's refusal
+    except Exception as exc:
         raise DiagramCodeError(describe(exc), run.line) from None
 
 
