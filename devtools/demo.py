@@ -8,7 +8,6 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from app import create_app
 from app.audit.services import seal_all
-
 from app.auth.models import User
 from app.auth.password_policy import generate_password
 from app.auth.passwords import verify_password

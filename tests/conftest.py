@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.core import clock
 from app.extensions import db
+from tests.helpers import PG_SERVER, POSTGRESQL, build_case, pg_admin, pg_unavailable, utc
 
 PASSWORD = "clave-de-prueba-segura"
 TEST_KEY = "1Zq9m8Yl5Jr2wTn3vKd7pXs4uGh6bFc0aEi8oRy2tQk="  # a Fernet key used only by tests
@@ -32,6 +33,11 @@ USERS = [
 ]
 
 
+# Argon2id at its minimum cost in tests: a login or a new user costs microseconds instead of ~0.1-0.4 s. The real
+# parameters (argon2-cffi's defaults, app/config.py) are checked by tests/auth/test_passwords.py.
+CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
+
+
 class IsolatedClient(FlaskClient):
     """Each request runs in a fresh context, as in production: its own app context, g and session."""
 
@@ -39,20 +45,7 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
-POSTGRESQL = os.environ.get("SIPROC_TEST_POSTGRESQL") or None
 _clones = itertools.count(1)
-
-
-def _pg_admin(sql: str) -> None:
-    """Run a statement on the server's maintenance connection (CREATE/DROP DATABASE need autocommit)."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(POSTGRESQL, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(sa.text(sql))
-    finally:
-        engine.dispose()
 
 
 def _pg_url(name: str) -> str:
@@ -67,7 +60,7 @@ def clone_db(template, tmp_path, name: str = "test.db"):
     """A fresh copy of the template database: a file path (SQLite) or a URL (PostgreSQL)."""
     if POSTGRESQL:
         clone = f"{template}_{next(_clones)}"
-        _pg_admin(f'CREATE DATABASE "{clone}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        pg_admin(f'CREATE DATABASE "{clone}" TEMPLATE "{template}" STRATEGY FILE_COPY')
         return _pg_url(clone)
     shutil.copyfile(template, tmp_path / name)
     return tmp_path / name
@@ -77,7 +70,7 @@ def drop_db(database) -> None:
     if POSTGRESQL and isinstance(database, str):
         from sqlalchemy.engine import make_url
 
-        _pg_admin(f'DROP DATABASE IF EXISTS "{make_url(database).database}" WITH (FORCE)')
+        pg_admin(f'DROP DATABASE IF EXISTS "{make_url(database).database}" WITH (FORCE)')
 
 
 def make_app(db_path, instance_path, **extra):
@@ -91,6 +84,7 @@ def make_app(db_path, instance_path, **extra):
         "SERVER_NAME": "siproc.test",
         "ENCRYPTION_KEYS": [TEST_KEY],
         "AUDIT_HMAC_KEY": TEST_AUDIT_KEY,  # one key for every test instance, as an operator copies instance/audit_key
+        **CHEAP_ARGON2,
     }
     config.update(extra)
     app = create_app(config)
@@ -112,8 +106,8 @@ def template_db(tmp_path_factory):
     path = folder / "template.db"
     if POSTGRESQL:
         path = f"siproc_test_{os.getpid()}"
-        _pg_admin(f'DROP DATABASE IF EXISTS "{path}" WITH (FORCE)')
-        _pg_admin(f'CREATE DATABASE "{path}"')
+        pg_admin(f'DROP DATABASE IF EXISTS "{path}" WITH (FORCE)')
+        pg_admin(f'CREATE DATABASE "{path}"')
     app = make_app(_pg_url(path) if POSTGRESQL else path, folder)
     with app.app_context():
         upgrade()
@@ -126,7 +120,7 @@ def template_db(tmp_path_factory):
         db.engine.dispose()
     yield path
     if POSTGRESQL:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{path}" WITH (FORCE)')
+        pg_admin(f'DROP DATABASE IF EXISTS "{path}" WITH (FORCE)')
 
 
 class _PgWorkbench:
@@ -141,8 +135,8 @@ class _PgWorkbench:
         self._build()
 
     def _build(self) -> None:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        _pg_admin(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}"')
+        pg_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        pg_admin(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}"')
         import sqlalchemy as sa
 
         self.engine = sa.create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
@@ -182,7 +176,7 @@ class _PgWorkbench:
 
     def close(self) -> None:
         self.engine.dispose()
-        _pg_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        pg_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -229,6 +223,62 @@ def login(app):
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return client
     return _login
+
+
+@pytest.fixture
+def casefile(app):
+    """Seven hand-built cases (T-1..T-7) in TAP and HOU with assistance and referrals, for the statistics:
+    the numbers a statistician would count by hand. Returns the two offices by code."""
+    from datetime import date
+
+    from app.cases.models import Assistance, Referral
+    from app.reference.models import Office
+
+    offices = {o.code: o for o in db.session.scalars(db.select(Office))}
+    tap, hou = offices["TAP"], offices["HOU"]
+    c1 = build_case(1, tap, "DET", "F", 30, utc(2026, 1, 10, 15), utc(2026, 1, 20, 15), "08", "0801")
+    c2 = build_case(2, tap, "NNA", "M", 15, utc(2026, 2, 1, 15), None, "05", "0501", alone=True)
+    c3 = build_case(3, tap, "NNA", "F", 8, utc(2026, 2, 15, 15), None, "05", "0502")
+    c4 = build_case(4, hou, "REP", "M", 61, utc(2026, 3, 5, 15), utc(2026, 3, 25, 15), "08", "0801")
+    build_case(5, hou, "DET", "M", None, utc(2025, 12, 20, 15))  # before the period, still open
+    build_case(6, tap, "DOC", "F", 40, utc(2025, 11, 1, 15), utc(2026, 1, 5, 15))  # closed in the period
+    # 03:00 UTC on 1 April is 21:00 on 31 March in Tapachula: a March case.
+    build_case(7, tap, "SAL", "M", 25, utc(2026, 4, 1, 3), None, "01", "0101")
+    db.session.add_all([
+        Assistance(case_id=c1.id, kind="visita_consular", given_on=date(2026, 1, 12), amount_minor=10000,
+                   currency="USD", funding_source="FOSMIH", description="Visita."),
+        Assistance(case_id=c3.id, kind="alojamiento", given_on=date(2026, 2, 20), amount_minor=50050,
+                   currency="MXN", funding_source="presupuesto_consular", description="Albergue."),
+        Referral(case_id=c2.id, institution_code="DGPHM", service_requested="Acompañamiento",
+                 sent_at=date(2026, 2, 2), status="aceptada"),
+        Referral(case_id=c4.id, institution_code="OFAMIR", service_requested="Traslado",
+                 sent_at=date(2026, 3, 6), status="atendida"),
+    ])
+    db.session.commit()
+    return {"TAP": tap, "HOU": hou}
+
+
+_empty_databases = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path):
+    """An empty database: a new SQLite file, or a throwaway PostgreSQL database (dropped afterwards)."""
+    from sqlalchemy.engine import make_url
+
+    if request.param == "sqlite":
+        yield tmp_path / "migrations.db"
+        return
+    reason = pg_unavailable()
+    if reason:
+        pytest.skip(reason)
+    name = f"siproc_migrations_{os.getpid()}_{next(_empty_databases)}"
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+    finally:
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 ALERT = re.compile(r'<div class="alert[^"]*" role="alert">(.*?)</div>', re.S)

@@ -1,6 +1,15 @@
-"""Helpers that drive the protection process through the web, as an officer would."""
+"""Shared test helpers: driving the protection process through the web as an officer would, reading a case,
+building hand-made case files, comparing table snapshots, and the PostgreSQL server the tests talk to."""
+import os
+from datetime import UTC, datetime
+
 from app.extensions import db
 from app.workflow.models import HumanTask
+
+# The server of the PostgreSQL pass (SIPROC_TEST_POSTGRESQL), or the local one that the SQLite pass also tries
+# for its PostgreSQL-only tests (migrations, backups).
+POSTGRESQL = os.environ.get("SIPROC_TEST_POSTGRESQL") or None
+PG_SERVER = POSTGRESQL or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 REGISTRO = {
     "categoria": "RET", "nombres": "José Ángel", "primer_apellido": "Hernández", "segundo_apellido": "Núñez",
@@ -58,3 +67,71 @@ def register_case(client, **overrides):
     submit(client, task, {**REGISTRO, **overrides})
     db.session.expire_all()
     return db.session.get(HumanTask, task.id).instance
+
+
+def case_of(instance):
+    """The case a workflow instance belongs to, read afresh."""
+    from app.cases.models import Case
+    from app.workflow.models import WorkflowInstance
+
+    db.session.expire_all()
+    return db.session.get(Case, db.session.get(WorkflowInstance, instance.id).case_id)
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def build_case(number, office, category, sex, age, opened, closed=None, dept=None, muni=None, alone=False):
+    """A case and its person written directly (no workflow), for the statistics: case number T-<number>."""
+    from app.cases.models import Case, Person
+    from app.reference.models import VulnerabilityMarker
+
+    person = Person(given_names=f"Persona {number}", first_surname="Prueba", sex=sex, estimated_age=age,
+                    origin_department_code=dept, origin_municipality_code=muni)
+    if alone:
+        person.vulnerability_markers.append(db.session.get(VulnerabilityMarker, "NNA_NO_ACOMP"))
+    db.session.add(person)
+    db.session.flush()
+    case = Case(number=f"T-{number}", office_id=office.id, person_id=person.id, category_code=category,
+                summary="Hechos de prueba.", opened_at=opened, closed_at=closed, age_at_opening=age,
+                status="cerrado" if closed else "en_atencion")
+    db.session.add(case)
+    db.session.flush()
+    return case
+
+
+def snapshot(model):
+    """Every row of a table, every column: to prove a refused request changed nothing."""
+    db.session.expire_all()
+    columns = [c.key for c in model.__table__.columns]
+    return sorted(tuple(getattr(row, c) for c in columns) for row in db.session.scalars(db.select(model)))
+
+
+def pg_admin(sql: str, server: str | None = None) -> None:
+    """Run a statement on the server's maintenance connection (CREATE/DROP DATABASE need autocommit)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(server or PG_SERVER, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool,
+                              connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text(sql))
+    finally:
+        engine.dispose()
+
+
+def pg_unavailable(*tools) -> str | None:
+    """Why the PostgreSQL server (or one of the client tools named) cannot be used here, or None."""
+    import shutil
+
+    from sqlalchemy.engine import make_url
+
+    for tool in tools:
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed"
+    try:
+        pg_admin("SELECT 1")
+    except Exception as exc:
+        return f"no PostgreSQL server answers at {make_url(PG_SERVER).render_as_string()}: {type(exc).__name__}"
+    return None

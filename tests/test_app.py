@@ -14,13 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_importing_the_package_has_no_side_effects(tmp_path):
-    code = "import app, app.workflow.engine, app.cases.services, app.tasks.views; print('ok')"
+    code = ("import threading, app, app.workflow.engine, app.cases.services, app.tasks.views; "
+            "print('ok', threading.active_count(), app.workflow.engine.get_engine.cache_info().currsize)")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert result.stdout.strip() == "ok", result.stderr
+    # no file written, no thread started (scheduler), no workflow engine built (parser, spec cache) by importing
+    assert result.stdout.split() == ["ok", "1", "0"], result.stderr
     assert list(tmp_path.iterdir()) == []
-    import app.workflow.engine as engine_module
-    assert "get_engine" in dir(engine_module)
 
 
 def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path):

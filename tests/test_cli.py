@@ -1,9 +1,9 @@
 """The set-up commands that `make run` uses: each can run twice and leaves the data it promises."""
 from app.audit.models import AuditEvent
-from devtools.demo import demo_command
 from app.auth.models import User
 from app.cases.models import Case
 from app.extensions import db
+from devtools.demo import demo_command
 
 
 def test_demo_creates_users_and_cases_once_and_prints_working_credentials(app, tmp_path):

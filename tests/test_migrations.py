@@ -4,7 +4,6 @@ exactly the schema of the revision below; a database holding the first release's
 intact and usable by today's code; at head the models and the schema do not drift apart."""
 import itertools
 import json
-import os
 import re
 from pathlib import Path
 
@@ -14,54 +13,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from app.extensions import db
-from tests.conftest import PASSWORD, POSTGRESQL, make_app
+from tests.conftest import PASSWORD, make_app
 from tests.helpers import EVALUACION_REMITIR, register_case, single_open_task, submit
 
 FIRST_REVISION = "46e20cda6bd5"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "app" / "migrations"
-PG_SERVER = POSTGRESQL or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-_names = itertools.count(1)
 
 
 # ------------------------------------------------------------------------------------------------ databases
-def _pg_admin(sql: str) -> None:
-    engine = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT", poolclass=NullPool,
-                              connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as connection:
-            connection.execute(sa.text(sql))
-    finally:
-        engine.dispose()
-
-
-def _pg_unavailable() -> str | None:
-    try:
-        _pg_admin("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means: no usable server
-        return f"no PostgreSQL server answers at {make_url(PG_SERVER).render_as_string()}: {type(exc).__name__}"
-    return None
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path):
-    """An empty database: a new SQLite file, or a throwaway PostgreSQL database (dropped afterwards)."""
-    if request.param == "sqlite":
-        yield tmp_path / "migrations.db"
-        return
-    reason = _pg_unavailable()
-    if reason:
-        pytest.skip(reason)
-    name = f"siproc_migrations_{os.getpid()}_{next(_names)}"
-    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+# empty_database (an empty SQLite file, or a throwaway PostgreSQL database) is a fixture of tests/conftest.py.
 
 
 @pytest.fixture

@@ -18,7 +18,9 @@ from app.cases.models import Assistance, Case, Referral
 from app.core import clock, crypto
 from app.extensions import db
 from app.reference.models import Institution
-from app.stats.facts import CaseFact, rebuild
+from app.stats.facts import rebuild
+from app.stats.models import CaseFact
+
 from .inbox import IsolatedClient, login
 from .report import Figures, Section, table, verdict
 from .seed import BATCH, Shape, insert_rows

@@ -21,9 +21,10 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from ..baseline import FullJsonCycle, task_count
 from app.workflow.engine import SERIALIZER_VERSION, get_engine
 from app.workflow.models import HumanTask, WorkflowInstance
+
+from ..baseline import FullJsonCycle, task_count
 from .inbox import IsolatedClient, login
 from .report import Figures, Section, table, verdict
 from .seed import MAIN_PROCESS, PASSWORD, copy_database, raw_table

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from app.core import crypto
 from app.extensions import db
 from app.workflow.models import HumanTask, WorkflowInstance
+
 from .report import Figures, Section, table, verdict
 from .seed import PASSWORD, Population
 

@@ -15,6 +15,7 @@ from app.cases.models import Case
 from app.core import clock, crypto
 from app.extensions import db
 from app.workflow.models import HumanTask, Timer, WorkflowInstance
+
 from .report import Section, percentile, table, verdict
 from .seed import PASSWORD, insert_rows, next_id, raw_table
 

@@ -80,9 +80,9 @@ def seed_postgresql(args, folder: Path):
 
     from app import create_app
     from app.auth.passwords import hash_password
-    from devtools.bench.seed import PASSWORD, Shape, create_staff, population_counts, prepare_schema, seed_cases
     from app.core import crypto
     from app.extensions import db
+    from devtools.bench.seed import PASSWORD, Shape, create_staff, population_counts, prepare_schema, seed_cases
 
     name = f"siproc_load_{os.getpid()}"
     url = make_url(args.pg_url).set(database=name).render_as_string(hide_password=False)
@@ -190,10 +190,10 @@ def write_plan(app, population, completable, users, target: Path) -> dict:
     """What the locust users read: officers (round-robin over the offices) and ids per office."""
     import sqlalchemy as sa
 
-    from devtools.bench.seed import PASSWORD
     from app.cases.models import Case
     from app.extensions import db
     from app.workflow.models import HumanTask
+    from devtools.bench.seed import PASSWORD
 
     rng = random.Random(11)
     offices = {}

@@ -117,3 +117,39 @@ def test_an_old_hash_is_upgraded_at_login(client):
     upgraded = user("oficial.tap").password_hash
     assert upgraded != weak and not needs_rehash(upgraded)
     assert post_login(client.application.test_client(), "oficial.tap").status_code == 302
+
+
+def test_the_installation_hashes_with_argon2_cffi_defaults_and_upgrades_the_cheap_test_hashes(template_db, tmp_path):
+    """The suite hashes at minimum cost (tests/conftest.py CHEAP_ARGON2); a real installation must not."""
+    from app import create_app
+    from app.auth.passwords import hash_password, verify_password
+    from tests.conftest import CHEAP_ARGON2, clone_db, drop_db, make_app
+
+    installed = create_app({"INSTANCE_PATH": str(tmp_path / "installed"), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    real = {key: installed.config[key] for key in CHEAP_ARGON2}
+    defaults = PasswordHasher()
+    assert real == {"ARGON2_TIME_COST": defaults.time_cost, "ARGON2_MEMORY_COST": defaults.memory_cost,
+                    "ARGON2_PARALLELISM": defaults.parallelism} == {
+        "ARGON2_TIME_COST": 3, "ARGON2_MEMORY_COST": 65536, "ARGON2_PARALLELISM": 4}
+    with installed.app_context():
+        made = hash_password(PASSWORD)
+        assert made.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert verify_password(made, PASSWORD) and not needs_rehash(made)
+
+    # A template user (hashed cheaply) logs in to an app with the real parameters: it verifies, and the stored
+    # hash is replaced by one with the real parameters.
+    database = clone_db(template_db, tmp_path, "real.db")
+    app = make_app(database, tmp_path / "real", **real)
+    try:
+        with app.app_context():
+            cheap = user("oficial.tap").password_hash
+            assert cheap.startswith("$argon2id$v=19$m=8,t=1,p=1$") and needs_rehash(cheap)
+            assert post_login(app.test_client(), "oficial.tap").status_code == 302
+            upgraded = user("oficial.tap").password_hash
+            assert upgraded.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and not needs_rehash(upgraded)
+            assert verify_password(upgraded, PASSWORD)
+            assert post_login(app.test_client(), "oficial.tap").status_code == 302
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop_db(database)

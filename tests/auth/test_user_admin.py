@@ -8,6 +8,7 @@ from app.extensions import db
 from app.reference.models import Office
 from tests.auth.support import WRONG, enrol, events, post_login, user
 from tests.conftest import PASSWORD, flashes
+from tests.helpers import snapshot
 
 BASE = "/admin/usuarios"
 TEMPORARY = re.compile(r'data-testid="temporary-password"><code>([^<]+)</code>')
@@ -15,13 +16,6 @@ TEMPORARY = re.compile(r'data-testid="temporary-password"><code>([^<]+)</code>')
 
 def office(code) -> Office:
     return db.session.scalar(db.select(Office).where(Office.code == code))
-
-
-def snapshot():
-    """Every user row, every column: to prove a refused request changed nothing."""
-    db.session.expire_all()
-    columns = [c.key for c in User.__table__.columns]
-    return sorted(tuple(getattr(u, c) for c in columns) for u in db.session.scalars(db.select(User)))
 
 
 def new_user(**extra):
@@ -77,11 +71,11 @@ def test_admin_may_choose_the_initial_password_within_the_policy(admin):
     ({"email": "no-es-correo"}, "Correo no válido."),
 ])
 def test_refused_creations_save_nothing(admin, data, message):
-    before = snapshot()
+    before = snapshot(User)
     response = admin.post(f"{BASE}/nuevo", data=new_user(**data))
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
-    assert snapshot() == before and events("user_created") == []
+    assert snapshot(User) == before and events("user_created") == []
 
 
 def test_inactive_offices_are_not_offered(admin):
@@ -120,22 +114,22 @@ def test_changes_of_role_office_and_state_are_audited(admin, users):
     ({"role": "analista", "active": "y"}, "No puede quitarse a sí mismo el rol de administrador."),
 ])
 def test_admins_cannot_lock_themselves_out(admin, users, data, message):
-    before = snapshot()
+    before = snapshot(User)
     me = users["admin"]
     response = admin.post(f"{BASE}/{me.id}/editar", data={"office_id": str(me.office_id), **data})
     assert response.status_code == 422 and message in flashes(response.get_data(as_text=True))
-    assert snapshot() == before and events("permission_changed") == []
+    assert snapshot(User) == before and events("permission_changed") == []
     assert admin.get(f"{BASE}/").status_code == 200
 
 
 def test_refused_edits_save_nothing(admin, users):
-    before = snapshot()
+    before = snapshot(User)
     target = users["oficial.tap"]
     for data in ({"role": "rey", "office_id": str(target.office_id), "active": "y"},
                  {"role": "oficial", "office_id": "999999", "active": "y"},
                  {"role": "", "office_id": "", "active": "y"}):
         assert admin.post(f"{BASE}/{target.id}/editar", data=data).status_code == 422
-    assert snapshot() == before and events("permission_changed") == []
+    assert snapshot(User) == before and events("permission_changed") == []
     assert admin.get(f"{BASE}/999999/editar").status_code == 404
 
 
@@ -213,12 +207,12 @@ def _admin_requests(users):
 @pytest.mark.parametrize("username", ["oficial.tap", "consul.tap", "oficial.hou", "analista", "gestor"])
 def test_every_admin_url_is_refused_to_other_roles(login, users, username):
     client = login(username)
-    before = snapshot()
+    before = snapshot(User)
     for method, url, data in _admin_requests(users):
         response = getattr(client, method)(url, data=data)
         assert response.status_code == 403, (method, url)
         assert "No tiene permiso" in response.get_data(as_text=True)
-    assert snapshot() == before
+    assert snapshot(User) == before
     assert events("user_created") == events("permission_changed") == events("password_reset") == []
 
 

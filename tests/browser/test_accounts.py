@@ -7,23 +7,14 @@ import time
 
 import pyotp
 
-from tests.browser import test_smoke
+from tests.browser.conftest import ARTIFACTS, BROWSER, assert_clean_console, log_in
 from tests.conftest import PASSWORD
 
-ARTIFACTS = test_smoke.ARTIFACTS
-pytestmark = test_smoke.pytestmark
-live_server, page = test_smoke.live_server, test_smoke.page  # the same fixtures as the smoke test
-
-
-def _login(page, base, username, password):
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
+pytestmark = BROWSER
 
 
 def test_user_administration_forced_password_change_and_second_factor(live_server, page):
-    _login(page, live_server, "admin", PASSWORD)
+    log_in(page, live_server, "admin", PASSWORD)
     session = next(c for c in page.context.cookies() if c["name"] == "session")
     assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Lax"
 
@@ -43,7 +34,7 @@ def test_user_administration_forced_password_change_and_second_factor(live_serve
     page.screenshot(path=ARTIFACTS / "22-contrasena-temporal.png", full_page=True)
     page.click("text=Salir")
 
-    _login(page, live_server, "maria.lopez", temporary)
+    log_in(page, live_server, "maria.lopez", temporary)
     assert page.locator("h1").inner_text() == "Mi cuenta"
     assert "Debe cambiar la contraseña temporal" in page.locator(".alert-warning").inner_text()
     page.fill("#current_password", temporary)
@@ -68,10 +59,10 @@ def test_user_administration_forced_password_change_and_second_factor(live_serve
     page.screenshot(path=ARTIFACTS / "25-mi-cuenta.png", full_page=True)
     page.click("text=Salir")
 
-    _login(page, live_server, "maria.lopez", "tres ríos y un volcán")
+    log_in(page, live_server, "maria.lopez", "tres ríos y un volcán")
     assert page.locator("h1").inner_text() == "Código de verificación"
     page.screenshot(path=ARTIFACTS / "26-codigo.png", full_page=True)
     page.fill("#code", pyotp.TOTP(secret).at(time.time() + 30))  # the enrolment code cannot be used again
     page.click("button[type=submit]")
     assert page.locator("h1").inner_text() == "Bandeja de tareas"
-    assert [e for e in page.errors if "status of 422" not in e] == []  # no CSP violation, no script error
+    assert_clean_console(page, allowed=("status of 422",))  # no CSP violation, no script error

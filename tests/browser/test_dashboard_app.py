@@ -1,43 +1,30 @@
 """Headless Chromium against the real app: the statistics dashboard, its drill-down and the printable report."""
-import shutil
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.reference.models import Office
-from tests.browser import test_smoke
-from tests.browser.test_smoke import ARTIFACTS, page  # noqa: F401  (pytest fixture)
-from tests.conftest import PASSWORD, make_app
-from tests.stats.test_indicators import _case, utc
+from tests.browser.conftest import ARTIFACTS, BROWSER, assert_clean_console, log_in, serve
+from tests.helpers import build_case, utc
 
-pytestmark = test_smoke.pytestmark
+pytestmark = BROWSER
 
 
 @pytest.fixture
-def stats_server(template_db, tmp_path):
-    shutil.copyfile(template_db, tmp_path / "live.db")
-    app = make_app(tmp_path / "live.db", tmp_path, WTF_CSRF_ENABLED=True, SERVER_NAME=None, TESTING=False)
-    with app.app_context():
+def stats_server(live_app):
+    with live_app.app_context():
         offices = {o.code: o for o in db.session.scalars(db.select(Office))}
-        _case(1, offices["TAP"], "DET", "F", 30, utc(2026, 1, 10, 15), utc(2026, 1, 20, 15), "08", "0801")
-        _case(2, offices["TAP"], "NNA", "M", 15, utc(2026, 2, 1, 15), None, "05", "0501", alone=True)
-        _case(3, offices["TAP"], "NNA", "F", 8, utc(2026, 2, 15, 15), None, "05", "0502")
-        _case(4, offices["HOU"], "REP", "M", 61, utc(2026, 3, 5, 15), utc(2026, 3, 25, 15), "08", "0801")
+        build_case(1, offices["TAP"], "DET", "F", 30, utc(2026, 1, 10, 15), utc(2026, 1, 20, 15), "08", "0801")
+        build_case(2, offices["TAP"], "NNA", "M", 15, utc(2026, 2, 1, 15), None, "05", "0501", alone=True)
+        build_case(3, offices["TAP"], "NNA", "F", 8, utc(2026, 2, 15, 15), None, "05", "0502")
+        build_case(4, offices["HOU"], "REP", "M", 61, utc(2026, 3, 5, 15), utc(2026, 3, 25, 15), "08", "0801")
         db.session.commit()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serve(live_app) as base:
+        yield base
 
 
-def test_analyst_reads_the_dashboard_drills_down_and_prints_the_report(stats_server, page):  # noqa: F811
-    page.goto(stats_server + "/login")
-    page.fill("#username", "analista")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+def test_analyst_reads_the_dashboard_drills_down_and_prints_the_report(stats_server, page):
+    log_in(page, stats_server, "analista")
     page.click("text=Estadísticas")
     page.goto(stats_server + "/estadisticas/?desde=2026-01&hasta=2026-03")
     assert page.locator("[data-testid=kpi-registered]").inner_text() == "4"
@@ -70,4 +57,4 @@ def test_analyst_reads_the_dashboard_drills_down_and_prints_the_report(stats_ser
     assert not page.locator("nav.navbar").is_visible() and not page.locator("form.dashboard-filters").is_visible()
     assert page.locator("[data-testid=report-summary]").is_visible()
     page.screenshot(path=ARTIFACTS / "63-informe-impresion.png", full_page=True)
-    assert page.errors == []
+    assert_clean_console(page)

@@ -14,17 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import test_modeler_js, test_smoke
-from tests.browser.test_modeler_js import security_policy
-
-page = test_modeler_js.page  # the same Chromium page fixture (console errors and CSP violations collected)
+from tests.browser.conftest import ARTIFACTS, BROWSER, assert_clean_console, security_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "app" / "static"
-ARTIFACTS = test_smoke.ARTIFACTS
-CHROMIUM, ARGS = test_smoke.CHROMIUM, test_smoke.ARGS
 
-pytestmark = test_smoke.pytestmark + [
+pytestmark = BROWSER + [
     pytest.mark.skipif(not (STATIC / "vendor" / "chartjs").is_dir(),
                        reason="Chart.js is not installed in app/static/vendor (run make install)"),
 ]
@@ -141,9 +136,10 @@ def site(tmp_path_factory):
 
 
 
-def assert_clean_console(page):
-    assert page.errors == [], page.errors
-    assert page.evaluate("window.__csp") == []
+@pytest.fixture
+def browser_viewport():
+    """The page size these charts were laid out and measured at."""
+    return {"width": 1440, "height": 950}
 
 
 def es_hn(page, value):

@@ -1,21 +1,16 @@
 """Headless Chromium against the real app: a process owner renames a task in the browser editor and publishes
 it; an officer's next case follows the new version; the case page shows where the case stands in the diagram."""
-from tests.browser import test_smoke
-from tests.browser.test_smoke import ARTIFACTS, live_server, page  # noqa: F401  (pytest fixtures)
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ARTIFACTS, BROWSER, assert_clean_console, log_in
 
-pytestmark = test_smoke.pytestmark
+pytestmark = BROWSER
 
 
-def login(page, base, username):  # noqa: F811
+def login(page, base, username):
     page.context.clear_cookies()  # a fresh session (logging out is a POST form in the navigation bar)
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, base, username)
 
 
-def test_owner_publishes_a_renamed_task_and_the_next_case_uses_it(live_server, page):  # noqa: F811
+def test_owner_publishes_a_renamed_task_and_the_next_case_uses_it(live_server, page):
     base = live_server
     login(page, base, "gestor")
     page.goto(base + "/procesos/proteccion_consular/editor")
@@ -42,7 +37,7 @@ def test_owner_publishes_a_renamed_task_and_the_next_case_uses_it(live_server, p
     assert rows[0].startswith("v2") and "Nombre más claro para el registro" in rows[0]
     assert rows[1].startswith("v1")
     page.screenshot(path=ARTIFACTS / "48-versiones.png", full_page=True)
-    assert page.errors == []
+    assert_clean_console(page)
 
     # The officer's next case starts on version 2: the first task carries the new name.
     login(page, base, "oficial.tap")
@@ -77,4 +72,4 @@ def test_owner_publishes_a_renamed_task_and_the_next_case_uses_it(live_server, p
     assert page.locator(".siproc-legend").count() == 1
     page.locator("#case-diagram").scroll_into_view_if_needed()
     page.screenshot(path=ARTIFACTS / "49-caso-diagrama.png", full_page=True)
-    assert page.errors == []
+    assert_clean_console(page)

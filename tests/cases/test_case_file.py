@@ -13,19 +13,13 @@ from tests.helpers import (
     REMISION,
     RESPUESTA_ACEPTADA,
     SEGUIMIENTO_FIN,
+    case_of,
     register_case,
     single_open_task,
     submit,
 )
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def _case(instance) -> Case:
-    db.session.expire_all()
-    from app.workflow.models import WorkflowInstance
-
-    return db.session.get(Case, db.session.get(WorkflowInstance, instance.id).case_id)
 
 
 def test_workflow_steps_write_referrals_assistance_and_follow_ups(login):
@@ -35,7 +29,7 @@ def test_workflow_steps_write_referrals_assistance_and_follow_ups(login):
         submit(officer, single_open_task(instance_id=instance.id), data)
     referral = db.session.scalar(db.select(Referral))
     assert (referral.institution_code, referral.status, str(referral.sent_at)) == ("INM-MX", "enviada", "2026-11-20")
-    assert _case(instance).consent_to_share  # the referral form recorded the consent
+    assert case_of(instance).consent_to_share  # the referral form recorded the consent
     submit(officer, single_open_task(instance_id=instance.id), RESPUESTA_ACEPTADA)
     db.session.expire_all()
     assert referral.status == "aceptada" and str(referral.response_at) == "2026-11-21"
@@ -46,7 +40,7 @@ def test_workflow_steps_write_referrals_assistance_and_follow_ups(login):
     submit(officer, single_open_task(instance_id=instance.id), {**SEGUIMIENTO_FIN, "proxima_fecha": "2026-12-10"})
     follow_up = db.session.scalar(db.select(FollowUp))
     assert (follow_up.method, str(follow_up.next_on)) == ("llamada", "2026-12-10")
-    page = officer.get(f"/casos/{_case(instance).id}").get_data(as_text=True)
+    page = officer.get(f"/casos/{case_of(instance).id}").get_data(as_text=True)
     for shown in ("INM México", "Aceptada", "250.50 MXN (FOSMIH)", "Llegó bien"):
         assert shown in page
 
@@ -77,7 +71,7 @@ def test_referral_status_moves_on_from_the_case_page(login):
     instance = register_case(officer)
     for data in (EVALUACION_REMITIR, REMISION, RESPUESTA_ACEPTADA):
         submit(officer, single_open_task(instance_id=instance.id), data)
-    case, referral = _case(instance), db.session.scalar(db.select(Referral))
+    case, referral = case_of(instance), db.session.scalar(db.select(Referral))
     url = f"/casos/{case.id}/remisiones/{referral.id}"
     bad = officer.post(url, data={"estado": "atendida", "texto": ""}, follow_redirects=True)
     assert any("Indique el motivo o el resultado." in f for f in flashes(bad.get_data(as_text=True)))
@@ -91,7 +85,7 @@ def test_referral_status_moves_on_from_the_case_page(login):
 
 def test_notes(login):
     officer = login("oficial.tap")
-    case = _case(register_case(officer))
+    case = case_of(register_case(officer))
     officer.post(f"/casos/{case.id}/notas", data={"texto": "Llamó la madre <b>hoy</b>"})
     page = officer.get(f"/casos/{case.id}").get_data(as_text=True)
     assert "Llamó la madre &lt;b&gt;hoy&lt;/b&gt;" in page
@@ -107,7 +101,7 @@ def _upload(client, case, name, data, **extra):
 
 def test_documents_are_stored_by_hash_and_downloaded_only_by_allowed_users(login, app):
     officer = login("oficial.tap")
-    case = _case(register_case(officer))
+    case = case_of(register_case(officer))
     response = _upload(officer, case, "acta <defunción>.pdf", PDF, descripcion="Acta")
     assert "Documento guardado." in flashes(response.get_data(as_text=True))
     attachment = db.session.scalar(db.select(Attachment))
@@ -121,7 +115,7 @@ def test_documents_are_stored_by_hash_and_downloaded_only_by_allowed_users(login
     with login("analista").get(url) as central:
         assert central.status_code == 200
     assert login("oficial.hou").get(url).status_code == 403
-    other = _case(register_case(officer, dni="0801199012345", nombres="Otra", primer_apellido="Persona"))
+    other = case_of(register_case(officer, dni="0801199012345", nombres="Otra", primer_apellido="Persona"))
     assert officer.get(f"/casos/{other.id}/documentos/{attachment.id}").status_code == 404
 
 
@@ -133,7 +127,7 @@ def test_documents_are_stored_by_hash_and_downloaded_only_by_allowed_users(login
 ])
 def test_bad_documents_are_refused(login, name, data, message):
     officer = login("oficial.tap")
-    case = _case(register_case(officer))
+    case = case_of(register_case(officer))
     response = _upload(officer, case, name, data)
     assert any(message in f for f in flashes(response.get_data(as_text=True))), flashes(response.get_data(as_text=True))
     assert db.session.scalar(db.select(db.func.count(Attachment.id))) == 0
@@ -141,8 +135,8 @@ def test_bad_documents_are_refused(login, name, data, message):
 
 def test_person_edit_and_a_second_person_with_the_same_dni(login):
     officer = login("oficial.tap")
-    first = _case(register_case(officer))
-    second = _case(register_case(officer, dni="", nombres="María", primer_apellido="Castro", segundo_apellido="",
+    first = case_of(register_case(officer))
+    second = case_of(register_case(officer, dni="", nombres="María", primer_apellido="Castro", segundo_apellido="",
                                  fecha_nacimiento="1970-01-01", sexo="F"))
     form = officer.get(f"/casos/{second.id}/persona")
     assert form.status_code == 200 and "María" in form.get_data(as_text=True)
@@ -167,14 +161,14 @@ def test_person_edit_and_a_second_person_with_the_same_dni(login):
 ])
 def test_search_finds_the_case_by_any_identifier(login, query):
     officer = login("oficial.tap")
-    case = _case(register_case(officer, pasaporte="E1234567", telefono="+52 962 123 4567"))
+    case = case_of(register_case(officer, pasaporte="E1234567", telefono="+52 962 123 4567"))
     response = officer.get("/casos/buscar", query_string={"q": query})
     assert case.number in response.get_data(as_text=True), query
 
 
 def test_search_by_case_number_and_scope(login):
     officer = login("oficial.tap")
-    case = _case(register_case(officer))
+    case = case_of(register_case(officer))
     short = case.number.rsplit("-", 1)[0] + "-1"
     assert case.number in officer.get("/casos/buscar", query_string={"q": short}).get_data(as_text=True)
     assert case.number in officer.get("/casos/buscar", query_string={"q": case.number.lower()}).get_data(as_text=True)
@@ -188,7 +182,7 @@ def test_search_by_case_number_and_scope(login):
 def test_transfer_request_acceptance_moves_the_case_and_its_tasks(login):
     officer, consul_hou = login("oficial.tap"), login("consul.hou")
     instance = register_case(officer)
-    case = _case(instance)
+    case = case_of(instance)
     assert consul_hou.get(f"/casos/{case.id}").status_code == 403
     officer.post(f"/casos/{case.id}/traslado", data={"oficina": _office("HOU"), "motivo": "Se mudó a Houston"})
     transfer = db.session.scalar(db.select(CaseTransfer))
@@ -199,7 +193,7 @@ def test_transfer_request_acceptance_moves_the_case_and_its_tasks(login):
     assert login("oficial.hou").post(decision, data={"decision": "aceptar"}).status_code == 403
     assert officer.post(f"/traslados/{transfer.id}/decision", data={"decision": "aceptar"}).status_code == 403
     consul_hou.post(f"/traslados/{transfer.id}/decision", data={"decision": "aceptar"})
-    case = _case(instance)
+    case = case_of(instance)
     assert case.office.code == "HOU" and case.number.startswith("TAP-")
     task = single_open_task(instance_id=instance.id)
     assert task.office_id == case.office_id
@@ -211,7 +205,7 @@ def test_transfer_request_acceptance_moves_the_case_and_its_tasks(login):
 
 def test_transfer_refusal_needs_a_reason_and_keeps_the_case(login):
     officer, consul_hou = login("oficial.tap"), login("consul.hou")
-    case = _case(register_case(officer))
+    case = case_of(register_case(officer))
     officer.post(f"/casos/{case.id}/traslado", data={"oficina": _office("HOU"), "motivo": "Se mudó a Houston"})
     transfer = db.session.scalar(db.select(CaseTransfer))
     response = consul_hou.post(f"/traslados/{transfer.id}/decision", data={"decision": "rechazar", "nota": ""},

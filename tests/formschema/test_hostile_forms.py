@@ -441,6 +441,18 @@ def test_random_documents_load_or_are_refused_and_never_crash(app, document, ui,
         compiled.validate(compiled.build(option_choices, formdata=submitted, csrf=False))
 
 
+@pytest.mark.nodb
+def test_random_documents_positive_control(app):
+    """The path of the test above with a valid document: it compiles, renders its field and accepts valid data."""
+    document = {"type": "object", "title": "Azar", "properties": {"codigo": {"type": "string", "title": "Código"}}}
+    compiled = compile_form("azar.json", load_form("azar.json", json.dumps(document)), load_ui("azar_ui.json", None))
+    with app.test_request_context():
+        assert compiled.schema_errors({"codigo": "a"}) == {}
+        html = render_template_string(RENDER, compiled=compiled, form=compiled.build(option_choices, csrf=False))
+        assert 'name="codigo"' in html
+        assert compiled.validate(compiled.build(option_choices, formdata=MultiDict({"codigo": "a"}), csrf=False))
+
+
 # -- 5. the «Formularios» page -------------------------------------------------------------------------
 NAME, UI_NAME = "registro_caso.json", "registro_caso_ui.json"
 

@@ -7,7 +7,6 @@ test exercises the PostgreSQL path in every run where a server answers on 127.0.
 import itertools
 import json
 import os
-import shutil
 import stat
 from pathlib import Path
 
@@ -23,9 +22,16 @@ from app.extensions import db
 from app.ops.backup import KEY_TABLES, file_digest
 from app.workflow.models import WorkflowInstance
 from tests.conftest import PASSWORD, POSTGRESQL, make_app
-from tests.helpers import EVALUACION_REMITIR, register_case, single_open_task, submit
+from tests.helpers import (
+    EVALUACION_REMITIR,
+    PG_SERVER,
+    pg_admin,
+    pg_unavailable,
+    register_case,
+    single_open_task,
+    submit,
+)
 
-PG_SERVER = POSTGRESQL or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _names = itertools.count(1)
 
 
@@ -119,46 +125,24 @@ def flip_one_byte(path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ PostgreSQL
-def _pg_admin(sql: str) -> None:
-    engine = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT", poolclass=NullPool,
-                              connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as connection:
-            connection.execute(sa.text(sql))
-    finally:
-        engine.dispose()
-
-
-def pg_unavailable() -> str | None:
-    """Why the PostgreSQL path cannot run here, or None."""
-    for tool in ("pg_dump", "pg_restore"):
-        if not shutil.which(tool):
-            return f"{tool} is not installed"
-    try:
-        _pg_admin("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means: no usable server
-        return f"no PostgreSQL server answers at {make_url(PG_SERVER).render_as_string()}: {type(exc).__name__}"
-    return None
-
-
 @pytest.fixture
 def new_pg_database():
     """new_pg_database() -> the URL of a new empty database, dropped after the test."""
-    reason = pg_unavailable()
+    reason = pg_unavailable("pg_dump", "pg_restore")
     if reason:
         pytest.skip(reason)
     created = []
 
     def _new():
         name = f"siproc_backup_{os.getpid()}_{next(_names)}"
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _pg_admin(f'CREATE DATABASE "{name}"')
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_admin(f'CREATE DATABASE "{name}"')
         created.append(name)
         return make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
 
     yield _new
     for name in created:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

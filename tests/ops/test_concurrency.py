@@ -53,7 +53,7 @@ def _server_answers() -> bool:
     try:
         engine.connect().close()
         return True
-    except Exception:  # noqa: BLE001 - any failure means: no server here
+    except Exception:
         return False
     finally:
         engine.dispose()
@@ -132,7 +132,7 @@ def server(database, tmp_path):
            "SIPROC_SCHEDULER_ENABLED": "false", "SIPROC_LOGIN_MAX_FAILURES_PER_IP": "100000",
            # the audit key and anchor of this server stay in the test's folder, never in the project's instance/
            "SIPROC_AUDIT_HMAC_KEY": TEST_AUDIT_KEY, "SIPROC_AUDIT_ANCHOR_PATH": str(tmp_path / "audit_anchor.log")}
-    log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 - closed below
+    log = open(tmp_path / "gunicorn.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
                                 "--timeout", "60", "app:create_app()"], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT)

@@ -39,9 +39,12 @@ def test_every_kind_of_drift_is_reported(app, login):
     found = [str(d) for d in check_instances()]
     assert any(f"falta la tarea pendiente {task.task_id}" in line for line in found)
     assert any("Fantasma" in line or "00000000-0000-4000-8000-000000000000" in line for line in found)
-    assert any("difiere en" in line and "department_code" in line for line in differences())
+    drift = [line for line in differences() if line.startswith(f"[case_fact] caso {task.case_id}: difiere en ")]
+    assert len(drift) == 1, differences()
+    assert set(drift[0].split("difiere en ", 1)[1].split(", ")) == {"sex", "department_code"}  # both drifts
     result = app.test_cli_runner().invoke(args=["siproc", "check"])
     assert result.exit_code == 1
+    assert drift[0] in result.output and f"falta la tarea pendiente {task.task_id}" in result.output
 
 
 def test_timer_rows_that_the_state_does_not_hold_are_reported(app, login):

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.core.access import PUBLIC, rule_of
 from app.core import clock
+from app.core.access import PUBLIC, rule_of
 from app.extensions import db
 from app.scheduler import lease
 from tests.conftest import TEST_KEY, make_app

@@ -57,7 +57,8 @@ EXPECTED_POST = {
     "tasks.save_draft": {"oficial.tap", "consul.tap"},
     "cases.assign": {"consul.tap"},
     "cases.transfer_decide": set(),  # the pending transfer goes to an office none of these users belongs to
-    "auth.user_edit": ADMIN, "auth.user_reset_totp": ADMIN, "auth.user_reset_password": ADMIN, "auth.user_end_sessions": ADMIN,
+    "auth.user_edit": ADMIN, "auth.user_reset_totp": ADMIN, "auth.user_reset_password": ADMIN,
+    "auth.user_end_sessions": ADMIN,
     # the emergency access of oficial.hou to the second TAP case: its holder, that office's supervisor, the centre
     "tasks.request_link": {"oficial.tap", "consul.tap"},  # the intake's office; the view then needs a valid token
     "cases.decide_link": {"consul.tap", "analista", "gestor", "admin"},  # the person's office and the centre

@@ -24,9 +24,7 @@ from app.core.text import clean_filename, strip_controls
 from app.extensions import db
 from app.workflow.models import WorkflowInstance
 from tests.conftest import flashes
-from tests.helpers import EVALUACION_REMITIR, REMISION, register_case, single_open_task, submit
-from tests.stats.test_indicators import casefile  # noqa: F401  (fixture)
-from tests.test_migrations import empty_database  # noqa: F401  (fixture: SQLite, and PostgreSQL when one answers)
+from tests.helpers import EVALUACION_REMITIR, REMISION, case_of, register_case, single_open_task, submit
 
 PERIOD = "desde=2026-01&hasta=2026-03"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -37,11 +35,6 @@ BIDI = "\u202a\u202b\u202c\u202d\u202e\u200e\u200f\u2066\u2067\u2068\u2069"
 def _audits(action):
     return [json.loads(e.details_json) for e in db.session.scalars(
         db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))]
-
-
-def _case(instance) -> Case:
-    db.session.expire_all()
-    return db.session.get(Case, db.session.get(WorkflowInstance, instance.id).case_id)
 
 
 def _consents(case) -> dict:
@@ -58,11 +51,11 @@ def _consent_to_export(number):
 # ------------------------------------------------------------------------------------------------ purposes
 def test_registration_records_both_purposes_with_who_and_when(login, users):
     officer = login("oficial.tap")
-    both = _case(register_case(officer, consentimiento_compartir="y", consentimiento_exportacion="y"))
+    both = case_of(register_case(officer, consentimiento_compartir="y", consentimiento_exportacion="y"))
     me = users["oficial.tap"].id
     assert _consents(both) == {CONSENT_SHARING: (True, "registro", me), CONSENT_NAMED_EXPORT: (True, "registro", me)}
     assert both.consent_to_share  # the per-case fields referrals read are kept
-    neither = _case(register_case(officer, dni="0801199012345", nombres="Otra", primer_apellido="Persona"))
+    neither = case_of(register_case(officer, dni="0801199012345", nombres="Otra", primer_apellido="Persona"))
     assert _consents(neither) == {CONSENT_SHARING: (False, "registro", me),
                                   CONSENT_NAMED_EXPORT: (False, "registro", me)}
     assert not neither.consent_to_share
@@ -76,7 +69,7 @@ def test_registration_records_both_purposes_with_who_and_when(login, users):
 
 
 def test_a_supervisor_override_covers_sharing_and_not_exports(login, users):
-    case = _case(register_case(login("oficial.tap")))
+    case = case_of(register_case(login("oficial.tap")))
     response = login("consul.tap").post(f"/casos/{case.id}/consentimiento",
                                         data={"motivo": "Riesgo inminente para la vida de la persona."})
     assert response.status_code == 302
@@ -86,7 +79,7 @@ def test_a_supervisor_override_covers_sharing_and_not_exports(login, users):
 
 
 # ------------------------------------------------------------------------------------------------ exports
-def test_case_list_masks_persons_without_export_consent_and_says_how_many(casefile, login):  # noqa: F811
+def test_case_list_masks_persons_without_export_consent_and_says_how_many(casefile, login):
     _consent_to_export("T-1")
     response = login("analista").get(f"/estadisticas/casos.csv?{PERIOD}")
     assert response.status_code == 200
@@ -109,7 +102,7 @@ def test_case_list_masks_persons_without_export_consent_and_says_how_many(casefi
     assert (audit["formato"], audit["casos"], audit["nombres_omitidos_sin_consentimiento"]) == ("xlsx", 4, 3)
 
 
-def test_refused_or_withdrawn_export_consent_masks_and_anonymised_stays_anonymised(casefile, login):  # noqa: F811
+def test_refused_or_withdrawn_export_consent_masks_and_anonymised_stays_anonymised(casefile, login):
     _consent_to_export("T-1")
     _consent_to_export("T-2")
     db.session.scalar(db.select(CaseConsent).join(Case, Case.id == CaseConsent.case_id)
@@ -125,7 +118,7 @@ def test_refused_or_withdrawn_export_consent_masks_and_anonymised_stays_anonymis
     assert _audits("cases_exported")[-1]["nombres_omitidos_sin_consentimiento"] == 3
 
 
-def test_a_supervisor_of_another_office_still_exports_only_their_office(casefile, login):  # noqa: F811
+def test_a_supervisor_of_another_office_still_exports_only_their_office(casefile, login):
     _consent_to_export("T-1")
     houston = login("consul.hou")
     refused = houston.get(f"/estadisticas/casos.csv?{PERIOD}&oficina={casefile['TAP'].id}")
@@ -146,7 +139,7 @@ BIG = "9" * 40
     "/estadisticas/?edad=-1", "/estadisticas/?edad=²", f"/estadisticas/informe?oficina={BIG}",
     f"/estadisticas/casos.csv?oficina={BIG}", f"/estadisticas/publicacion.csv?oficina={BIG}",
 ])
-def test_huge_or_negative_numbers_on_statistics_pages_are_explained(casefile, login, url):  # noqa: F811
+def test_huge_or_negative_numbers_on_statistics_pages_are_explained(casefile, login, url):
     response = login("analista").get(url)
     assert response.status_code == 400
     text = response.get_data(as_text=True)
@@ -183,7 +176,7 @@ def _upload(client, case, name, data=PDF):
 
 def test_uploaded_names_lose_control_and_bidi_characters_stored_and_served(login):
     officer = login("oficial.tap")
-    case = _case(register_case(officer))
+    case = case_of(register_case(officer))
     # the override hid the real extension: once removed, .exe is refused
     refused = _upload(officer, case, "factura\u202efdp.exe", b"MZ\x90\x00")
     assert any("Tipo de archivo no permitido" in f for f in flashes(refused.get_data(as_text=True)))
@@ -207,10 +200,10 @@ def test_uploaded_names_lose_control_and_bidi_characters_stored_and_served(login
 
 def test_free_text_fields_lose_bidi_overrides_but_keep_lines_and_tabs(login):
     officer = login("oficial.tap")
-    case = _case(register_case(officer, relato="Retenido\u202e en la estación\r\nsegunda línea\tcon tabulador"))
+    case = case_of(register_case(officer, relato="Retenido\u202e en la estación\r\nsegunda línea\tcon tabulador"))
     assert case.summary == "Retenido en la estación\nsegunda línea\tcon tabulador"
     assert case.person.given_names == "José Ángel"
-    spoofed = _case(register_case(officer, dni="0801199012345", nombres="Ana\u202e\u2066", primer_apellido="Ruiz"))
+    spoofed = case_of(register_case(officer, dni="0801199012345", nombres="Ana\u202e\u2066", primer_apellido="Ruiz"))
     assert spoofed.person.given_names == "Ana"
     officer.post(f"/casos/{case.id}/notas", data={"texto": "Llamó\u202e la madre\nhoy"})
     assert db.session.scalar(db.select(CaseNote.text).where(CaseNote.case_id == case.id)) == "Llamó la madre\nhoy"
@@ -225,7 +218,7 @@ def test_a_closed_case_takes_notes_and_documents_but_its_data_are_read_only(logi
     instance = register_case(officer)
     for data in (EVALUACION_REMITIR, REMISION):
         submit(officer, single_open_task(instance_id=instance.id), data)
-    case = _case(instance)
+    case = case_of(instance)
     case.status, case.closed_at = "cerrado", case.opened_at
     db.session.commit()
     referral = db.session.scalar(db.select(Referral).where(Referral.case_id == case.id))
@@ -252,7 +245,7 @@ def test_a_closed_case_takes_notes_and_documents_but_its_data_are_read_only(logi
 
 # ------------------------------------------------------------------------------------------------ migration
 def test_the_migration_carries_sharing_consent_over_and_grants_no_named_export(app, login, users,
-                                                                              empty_database, tmp_path):  # noqa: F811
+                                                                              empty_database, tmp_path):
     """Cases of before e14a00000004: consent to share -> compartir_instituciones ("migracion"); a supervisor's
     override -> compartir_instituciones ("supervisor_override"); none -> no row; exportacion_nominal: never."""
     import sqlalchemy as sa

@@ -1,62 +1,18 @@
 """Indicator values on a hand-built case file, with the exact numbers a statistician would count by hand."""
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-import pytest
-
-from app.cases.models import Assistance, Case, Person, Referral
+from app.cases.models import Assistance, Case, Person
 from app.core import clock
 from app.extensions import db
-from app.reference.models import Office, VulnerabilityMarker
 from app.stats import indicators
 from app.stats.facts import CaseFact, rebuild
 from app.stats.indicators import Filters, distribution
+from tests.helpers import utc
 
 JAN1, MAR31 = date(2026, 1, 1), date(2026, 3, 31)
 
 
-def _case(number, office, category, sex, age, opened, closed=None, dept=None, muni=None, alone=False):
-    person = Person(given_names=f"Persona {number}", first_surname="Prueba", sex=sex, estimated_age=age,
-                    origin_department_code=dept, origin_municipality_code=muni)
-    if alone:
-        person.vulnerability_markers.append(db.session.get(VulnerabilityMarker, "NNA_NO_ACOMP"))
-    db.session.add(person)
-    db.session.flush()
-    case = Case(number=f"T-{number}", office_id=office.id, person_id=person.id, category_code=category,
-                summary="Hechos de prueba.", opened_at=opened, closed_at=closed, age_at_opening=age,
-                status="cerrado" if closed else "en_atencion")
-    db.session.add(case)
-    db.session.flush()
-    return case
-
-
-def utc(*args):
-    return datetime(*args, tzinfo=UTC)
-
-
-@pytest.fixture
-def casefile(app):
-    offices = {o.code: o for o in db.session.scalars(db.select(Office))}
-    tap, hou = offices["TAP"], offices["HOU"]
-    c1 = _case(1, tap, "DET", "F", 30, utc(2026, 1, 10, 15), utc(2026, 1, 20, 15), "08", "0801")
-    c2 = _case(2, tap, "NNA", "M", 15, utc(2026, 2, 1, 15), None, "05", "0501", alone=True)
-    c3 = _case(3, tap, "NNA", "F", 8, utc(2026, 2, 15, 15), None, "05", "0502")
-    c4 = _case(4, hou, "REP", "M", 61, utc(2026, 3, 5, 15), utc(2026, 3, 25, 15), "08", "0801")
-    _case(5, hou, "DET", "M", None, utc(2025, 12, 20, 15))  # before the period, still open
-    _case(6, tap, "DOC", "F", 40, utc(2025, 11, 1, 15), utc(2026, 1, 5, 15))  # closed in the period
-    # 03:00 UTC on 1 April is 21:00 on 31 March in Tapachula: a March case.
-    _case(7, tap, "SAL", "M", 25, utc(2026, 4, 1, 3), None, "01", "0101")
-    db.session.add_all([
-        Assistance(case_id=c1.id, kind="visita_consular", given_on=date(2026, 1, 12), amount_minor=10000,
-                   currency="USD", funding_source="FOSMIH", description="Visita."),
-        Assistance(case_id=c3.id, kind="alojamiento", given_on=date(2026, 2, 20), amount_minor=50050,
-                   currency="MXN", funding_source="presupuesto_consular", description="Albergue."),
-        Referral(case_id=c2.id, institution_code="DGPHM", service_requested="Acompañamiento",
-                 sent_at=date(2026, 2, 2), status="aceptada"),
-        Referral(case_id=c4.id, institution_code="OFAMIR", service_requested="Traslado",
-                 sent_at=date(2026, 3, 6), status="atendida"),
-    ])
-    db.session.commit()
-    return {"TAP": tap, "HOU": hou}
+# casefile: the hand-built case file of tests/conftest.py (seven cases, T-1..T-7).
 
 
 def test_every_indicator_on_the_hand_built_case_file(casefile):

@@ -11,7 +11,6 @@ from app.audit.models import AuditEvent
 from app.cases.models import CONSENT_NAMED_EXPORT, Case, CaseConsent, Person
 from app.extensions import db
 from app.stats import indicators
-from tests.stats.test_indicators import casefile  # noqa: F401  (fixture)
 
 PERIOD = "desde=2026-01&hasta=2026-03"
 
@@ -27,11 +26,11 @@ def _audits(action):
 
 @pytest.mark.parametrize("username,status", [("oficial.tap", 403), ("consul.tap", 200), ("analista", 200),
                                              ("gestor", 200), ("admin", 200)])
-def test_who_reaches_the_dashboard(casefile, login, username, status):  # noqa: F811
+def test_who_reaches_the_dashboard(casefile, login, username, status):
     assert login(username).get(f"/estadisticas/?{PERIOD}").status_code == status
 
 
-def test_central_users_see_every_office_and_supervisors_only_theirs(casefile, login):  # noqa: F811
+def test_central_users_see_every_office_and_supervisors_only_theirs(casefile, login):
     central = login("analista").get(f"/estadisticas/?{PERIOD}").get_data(as_text=True)
     assert (_kpi(central, "registered"), _kpi(central, "closed"), _kpi(central, "open")) == ("5", "3", "4")
     assert "Todas las oficinas" in central
@@ -57,13 +56,13 @@ def test_central_users_see_every_office_and_supervisors_only_theirs(casefile, lo
     ("oficina=abc", "La oficina elegida no existe."),
     ("departamento=99", "El departamento elegido no existe."),
 ])
-def test_bad_filters_are_explained_and_ignored(casefile, login, query, message):  # noqa: F811
+def test_bad_filters_are_explained_and_ignored(casefile, login, query, message):
     response = login("analista").get(f"/estadisticas/?{query}")
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
 
 
-def test_department_drill_down_lists_its_municipalities(casefile, login):  # noqa: F811
+def test_department_drill_down_lists_its_municipalities(casefile, login):
     html = login("analista").get(f"/estadisticas/?{PERIOD}&departamento=05").get_data(as_text=True)
     assert 'data-testid="table-municipio"' in html
     table = html.split('data-testid="table-municipio"')[1].split("</table>")[0]
@@ -72,7 +71,7 @@ def test_department_drill_down_lists_its_municipalities(casefile, login):  # noq
     assert "departamento=05" in html.split('data-testid="table-departamento"')[1].split("</table>")[0]
 
 
-def test_case_list_export_is_audited_and_neutralises_formulas(casefile, login):  # noqa: F811
+def test_case_list_export_is_audited_and_neutralises_formulas(casefile, login):
     person = db.session.get(Person, db.session.scalar(db.select(Case.person_id).where(Case.number == "T-1")))
     person.given_names = '=HYPERLINK("http://evil.example","x")'
     person.first_surname = "+1-2"
@@ -100,12 +99,12 @@ def test_case_list_export_is_audited_and_neutralises_formulas(casefile, login): 
 
 
 @pytest.mark.parametrize("username", ["oficial.tap", "gestor", "admin"])
-def test_only_supervisors_and_analysts_export_named_lists(casefile, login, username):  # noqa: F811
+def test_only_supervisors_and_analysts_export_named_lists(casefile, login, username):
     assert login(username).get(f"/estadisticas/casos.csv?{PERIOD}").status_code == 403
     assert _audits("cases_exported") == []
 
 
-def test_unknown_export_format_and_bad_filters_export_nothing(casefile, login):  # noqa: F811
+def test_unknown_export_format_and_bad_filters_export_nothing(casefile, login):
     analyst = login("analista")
     missing = analyst.get(f"/estadisticas/casos.pdf?{PERIOD}")
     assert missing.status_code == 404 and "use csv o xlsx" in missing.get_data(as_text=True)
@@ -114,7 +113,7 @@ def test_unknown_export_format_and_bad_filters_export_nothing(casefile, login): 
     assert _audits("cases_exported") == []
 
 
-def test_publication_export_suppresses_small_counts(casefile, login):  # noqa: F811
+def test_publication_export_suppresses_small_counts(casefile, login):
     response = login("analista").get(f"/estadisticas/publicacion.xlsx?{PERIOD}")
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.data))
@@ -128,7 +127,7 @@ def test_publication_export_suppresses_small_counts(casefile, login):  # noqa: F
     assert "Las cifras de 1 a 4" in csv_text and "<5" in csv_text
 
 
-def test_monthly_report_and_catalogue(casefile, login):  # noqa: F811
+def test_monthly_report_and_catalogue(casefile, login):
     analyst = login("analista")
     report = analyst.get(f"/estadisticas/informe?mes=2026-03&oficina={casefile['HOU'].id}")
     assert report.status_code == 200

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from devtools.bench.seed import Seeder, Staff
 from app.extensions import db
+from devtools.bench.seed import Seeder, Staff
 
 # Kinds of open task, mixed so that a page shows every kind of row: (which officer of the office is the
 # case's officer, assigned?, step); None: an intake started but not registered yet (no case, offered).

@@ -16,6 +16,7 @@ from tests.helpers import (
     REMISION,
     RESPUESTA_ACEPTADA,
     SEGUIMIENTO_FIN,
+    case_of,
     register_case,
     single_open_task,
     start_case,
@@ -23,15 +24,10 @@ from tests.helpers import (
 )
 
 
-def _case(instance) -> Case:
-    db.session.expire_all()
-    return db.session.get(Case, db.session.get(WorkflowInstance, instance.id).case_id)
-
-
 def test_referral_branch_with_supervisor_rejection_then_approval(login):
     officer, consul = login("oficial.tap"), login("consul.tap")
     instance = register_case(officer)
-    case = _case(instance)
+    case = case_of(instance)
     assert case.number.startswith("TAP-") and case.number.endswith("-00001")
     assert case.status == "en_evaluacion"
     assert case.person.dni == "0501198802231" and case.person.full_name == "José Ángel Hernández Núñez"
@@ -48,7 +44,7 @@ def test_referral_branch_with_supervisor_rejection_then_approval(login):
         task = single_open_task(instance_id=instance.id)
         assert task.title == title
         submit(officer, task, data)
-        assert _case(instance).status == status_after, title
+        assert case_of(instance).status == status_after, title
 
     approval = single_open_task(instance_id=instance.id)
     assert approval.title == "Aprobación de cierre" and approval.role == "supervisor"
@@ -57,13 +53,13 @@ def test_referral_branch_with_supervisor_rejection_then_approval(login):
     submit(consul, approval, RECHAZAR)
     back = single_open_task(instance_id=instance.id)
     assert back.title == "Atención brindada"
-    assert _case(instance).status == "en_atencion" and _case(instance).closed_at is None
+    assert case_of(instance).status == "en_atencion" and case_of(instance).closed_at is None
 
     for data in (ATENCION, SEGUIMIENTO_FIN, PROPUESTA):
         submit(officer, single_open_task(instance_id=instance.id), data)
     submit(consul, single_open_task(instance_id=instance.id), APROBAR)
 
-    case = _case(instance)
+    case = case_of(instance)
     assert case.status == "cerrado" and case.closed_at is not None and case.closure_reason == "retornado"
     assert db.session.get(WorkflowInstance, instance.id).status == "completed"
     assert not db.session.scalars(
@@ -86,15 +82,16 @@ def test_branch_without_referral_goes_straight_to_assistance(login):
     for data in (ATENCION, SEGUIMIENTO_FIN, PROPUESTA):
         submit(officer, single_open_task(instance_id=instance.id), data)
     submit(consul, single_open_task(instance_id=instance.id), APROBAR)
-    assert _case(instance).status == "cerrado"
-    titles = [e.title for e in db.session.scalars(db.select(CaseEvent).where(CaseEvent.case_id == _case(instance).id))]
+    assert case_of(instance).status == "cerrado"
+    case_id = case_of(instance).id
+    titles = [e.title for e in db.session.scalars(db.select(CaseEvent).where(CaseEvent.case_id == case_id))]
     assert "Remisión a institución" not in titles
 
 
 def test_history_shows_who_when_and_what_was_entered(login, users):
     officer = login("oficial.tap")
     instance = register_case(officer)
-    case = _case(instance)
+    case = case_of(instance)
     page = officer.get(f"/casos/{case.id}").get_data(as_text=True)
     assert "Registro del caso" in page and users["oficial.tap"].full_name in page
     assert "Retenido en estación migratoria." in page and "San Pedro Sula" in page  # municipality label, not code
@@ -113,7 +110,7 @@ def test_same_task_submitted_twice_is_refused_and_changes_nothing(login):
     assert response.status_code == 200
     assert any("ya fue completada" in f for f in flashes(response.get_data(as_text=True)))
     assert _snapshot(instance.id) == before
-    assert _case(instance).risk_level == "bajo"
+    assert case_of(instance).risk_level == "bajo"
 
 
 def test_task_of_another_office_is_refused(login):
@@ -124,7 +121,7 @@ def test_task_of_another_office_is_refused(login):
     assert houston.get(f"/tareas/{task.id}").status_code == 403
     assert houston.post(f"/tareas/{task.id}", data=EVALUACION_SIN_REMISION).status_code == 403
     assert _snapshot(instance.id) == before
-    assert houston.get(f"/casos/{_case(instance).id}").status_code == 403
+    assert houston.get(f"/casos/{case_of(instance).id}").status_code == 403
     inbox = houston.get("/tareas/").get_data(as_text=True)
     assert "Hernández" not in inbox
 

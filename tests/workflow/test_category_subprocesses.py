@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cases.models import Assistance, Case, CaseEvent, Referral
+from app.cases.models import Assistance, CaseEvent, Referral
 from app.core import clock
 from app.extensions import db
 from app.formschema import read_forms_dir
@@ -28,6 +28,7 @@ from tests.helpers import (
     REMISION,
     RESPUESTA_ACEPTADA,
     SEGUIMIENTO_FIN,
+    case_of,
     open_tasks,
     register_case,
     single_open_task,
@@ -86,13 +87,8 @@ SENAF_TASK = "Remisión a SENAF"
 HOST_TASK = "Remisión a la autoridad de protección de la niñez del país de acogida"
 
 
-def _case(instance) -> Case:
-    db.session.expire_all()
-    return db.session.get(Case, db.session.get(WorkflowInstance, instance.id).case_id)
-
-
 def _history(instance) -> list[str]:
-    case = _case(instance)
+    case = case_of(instance)
     return [e.title for e in db.session.scalars(
         db.select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "task_completed")
         .order_by(CaseEvent.id))]
@@ -102,7 +98,7 @@ def _step(client, instance, title, data, role="oficial", lane="Oficial consular"
     """The single open task is `title` for `role` in `lane`, in that client's inbox, its form renders; submit data."""
     task = single_open_task(instance_id=instance.id)
     assert (task.title, task.role, task.lane) == (title, role, lane)
-    assert task.case_id == _case(instance).id
+    assert task.case_id == case_of(instance).id
     assert title in client.get("/tareas/").get_data(as_text=True)
     page = client.get(f"/tareas/{task.id}")
     assert page.status_code == 200 and title in page.get_data(as_text=True)
@@ -119,7 +115,7 @@ def _generic_path_to_closure(officer, consul, instance, referral=False):
                         ("Propuesta de cierre", PROPUESTA)):
         _step(officer, instance, title, data)
     _step(consul, instance, "Aprobación de cierre", APROBAR, role="supervisor", lane="Supervisor")
-    case = _case(instance)
+    case = case_of(instance)
     assert case.status == "cerrado" and case.closed_at is not None
     assert db.session.get(WorkflowInstance, instance.id).status == "completed"
     assert open_tasks(instance_id=instance.id) == []
@@ -129,16 +125,16 @@ def test_privacion_de_libertad_visit_and_legal_follow_up_loop(login):
     officer, consul = login("oficial.tap"), login("consul.tap")
     instance = register_case(officer, categoria="DET")
     _step(officer, instance, "Evaluación de necesidades y riesgos", EVALUACION_SIN_REMISION)
-    assert _case(instance).status == "en_atencion"
+    assert case_of(instance).status == "en_atencion"
 
     notificacion = single_open_task(instance_id=instance.id)
     page = officer.get(f"/tareas/{notificacion.id}").get_data(as_text=True)
-    assert "Notificación consular" in page and PERSONA in page and _case(instance).number in page  # instructions
+    assert "Notificación consular" in page and PERSONA in page and case_of(instance).number in page  # instructions
     assert notificacion.due_at - notificacion.created_at == timedelta(days=1)
     _step(officer, instance, "Notificación consular", NOTIFICACION)
     _step(officer, instance, "Visita consular", VISITA)
     first = _step(officer, instance, "Seguimiento legal", {**SEGUIMIENTO_LEGAL, "continuar_seguimiento_legal": "si"})
-    assert _case(instance).status == "en_seguimiento"
+    assert case_of(instance).status == "en_seguimiento"
     again = _step(officer, instance, "Seguimiento legal", {**SEGUIMIENTO_LEGAL, "fecha_actuacion": "2026-11-25",
                                                            "etapa_proceso": "sentencia",
                                                            "continuar_seguimiento_legal": "no"})
@@ -149,7 +145,7 @@ def test_privacion_de_libertad_visit_and_legal_follow_up_loop(login):
         "Registro del caso", "Evaluación de necesidades y riesgos", "Notificación consular", "Visita consular",
         "Seguimiento legal", "Seguimiento legal", "Atención brindada", "Seguimiento", "Propuesta de cierre",
         "Aprobación de cierre"]
-    visita = db.session.scalar(db.select(CaseEvent).where(CaseEvent.case_id == _case(instance).id,
+    visita = db.session.scalar(db.select(CaseEvent).where(CaseEvent.case_id == case_of(instance).id,
                                                           CaseEvent.title == "Visita consular"))
     checklist = dict(map(tuple, visita.details))["Condiciones y derechos verificados (marque lo que se cumple)"]
     assert "Tiene acceso a un abogado o defensor público" in checklist
@@ -176,7 +172,7 @@ def test_repatriacion_de_restos_with_fosmih_approval_then_referral(login):
           lane="Supervisor")
 
     _step(officer, instance, "Registro de la asistencia FOSMIH", ASISTENCIA_FOSMIH)
-    assistance = db.session.scalar(db.select(Assistance).where(Assistance.case_id == _case(instance).id))
+    assistance = db.session.scalar(db.select(Assistance).where(Assistance.case_id == case_of(instance).id))
     assert (assistance.kind, assistance.funding_source, assistance.amount_minor, assistance.currency) == (
         "repatriacion_restos", "FOSMIH", 4850000, "MXN")
     _step(officer, instance, "Traslado de los restos", TRASLADO)
@@ -242,8 +238,8 @@ def test_nna_two_mandatory_referrals_in_parallel_within_24_hours(login):
     for task in pending.values():
         assert (task.role, task.lane) == ("oficial", "Oficial consular")
         # due 24 hours after the case was registered, not after the assessment
-        assert clock.as_utc(task.due_at) - clock.as_utc(_case(instance).opened_at) == timedelta(hours=24)
-    assert _case(instance).status == "en_remision"
+        assert clock.as_utc(task.due_at) - clock.as_utc(case_of(instance).opened_at) == timedelta(hours=24)
+    assert case_of(instance).status == "en_remision"
     inbox = officer.get("/tareas/").get_data(as_text=True)
     assert SENAF_TASK in inbox and HOST_TASK in inbox
     host_page = officer.get(f"/tareas/{pending[HOST_TASK].id}").get_data(as_text=True)
@@ -258,7 +254,7 @@ def test_nna_two_mandatory_referrals_in_parallel_within_24_hours(login):
     assert [t.title for t in open_tasks(instance_id=instance.id)] == [HOST_TASK]  # the join waits for both
     _step(officer, instance, HOST_TASK, REMISION_AUTORIDAD)  # consent is now on the case
 
-    case = _case(instance)
+    case = case_of(instance)
     referrals = db.session.scalars(db.select(Referral).where(Referral.case_id == case.id)
                                    .order_by(Referral.id)).all()
     assert [(r.institution_code, r.status) for r in referrals] == [("SENAF", "enviada"), ("DIF", "enviada")]
