@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 VENDOR := app/static/vendor
 
-.PHONY: run test install db demo serve bench load browser-deps lint i18n-extract clean
+.PHONY: run test check install db demo serve bench load browser-deps lint i18n-extract clean
 
 run: db demo serve
 
@@ -77,8 +77,12 @@ bench: install
 load: install
 	$(BIN)/python devtools/loadtest/run.py
 
-lint: install
-	$(BIN)/ruff check app tests
+# Lint (ruff: pyproject's rule families, stale noqa included) and the import-layer test; CI runs it after `make test`.
+check: install
+	$(BIN)/ruff check app devtools tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_layers.py
+
+lint: check
 
 i18n-extract: install
 	$(BIN)/pybabel extract -F app/babel.cfg -k _l -o app/translations/messages.pot .
