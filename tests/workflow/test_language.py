@@ -31,6 +31,9 @@ pytestmark = pytest.mark.nodb  # no database: runs once, in the SQLite pass
 
 ROOT = Path(__file__).resolve().parents[2]
 SECOND = 1.0  # what one evaluation may take, checked with a generous margin over the 50 ms budget
+# What one engine run may take: a loop of many cheap evaluations ends at the run's 1 s budget (DIAGRAM_RUN_MS), so
+# the bound is that budget plus scheduling slack on a loaded 2-core machine (1.09 s was seen), not 1 s itself.
+RUN_BOUND = 1.6
 CHILD_TIMEOUT = 4.0  # seconds a child process gets (imports included) before it counts as hung
 MAX_GROWTH_MB = 32  # the budgets allow 16 MB per evaluation (plus slack); more means a budget did not hold
 STANDARD_DATA = {"x": 1, "y": 2.5, "s": "abc", "l": [1, 2, 3], "d": {"a": 1}, "n": 10**7}
@@ -642,7 +645,7 @@ def assert_refused(case, outcome: Outcome):
     else:
         assert outcome.problems == [], f"refused at publish although {case.why}: {outcome.problems}"
     assert outcome.check_seconds < SECOND, f"the publish check took {outcome.check_seconds:.2f} s"
-    assert outcome.run_seconds < SECOND, f"the run took {outcome.run_seconds:.2f} s"
+    assert outcome.run_seconds < RUN_BOUND, f"the run took {outcome.run_seconds:.2f} s"
     assert outcome.foreign == [], f"left in the data: {outcome.foreign}"
     assert outcome.grew_mb < MAX_GROWTH_MB, f"the process grew by {outcome.grew_mb:.0f} MB"
 
