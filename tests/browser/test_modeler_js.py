@@ -9,7 +9,6 @@ fails the test.
 import functools
 import http.server
 import json
-import re
 import shutil
 import threading
 import xml.etree.ElementTree as ET
@@ -17,15 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import test_smoke
+from tests.browser.conftest import ARTIFACTS, BROWSER, assert_clean_console, security_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "app" / "static"
 DIAGRAM = ROOT / "workflows" / "bpmn" / "proteccion_consular.bpmn"
-ARTIFACTS = test_smoke.ARTIFACTS
-CHROMIUM, ARGS = test_smoke.CHROMIUM, test_smoke.ARGS
-
-pytestmark = test_smoke.pytestmark + [
+pytestmark = BROWSER + [
     pytest.mark.skipif(not (STATIC / "vendor" / "bpmn-js" / "bpmn-modeler.production.min.js").exists(),
                        reason="bpmn-js is not installed in app/static/vendor (run make install)"),
 ]
@@ -110,17 +106,6 @@ VIEWER_CONFIG = {
     "timers": ["Timer_recordatorio"],
     "counts": {"Task_evaluacion": 12, "Task_seguimiento": 3, "Task_fantasma": 5},
 }
-
-
-def security_policy() -> str:
-    """The Content-Security-Policy of app/core/web.py, plus font-src data: (bpmn-font is embedded as data:)."""
-    source = (ROOT / "app" / "core" / "web.py").read_text(encoding="utf-8")
-    match = re.search(r'"Content-Security-Policy",\s*((?:"[^"]*"\s*)+)', source)
-    assert match, "Content-Security-Policy not found in app/core/web.py"
-    policy = "".join(re.findall(r'"([^"]*)"', match.group(1)))
-    if "font-src" not in policy:
-        policy = policy.rstrip("; ") + "; font-src 'self' data:"
-    return policy
 
 
 def editor_page(forms: list[str]) -> str:
@@ -260,24 +245,8 @@ def fake_server(tmp_path):
 
 
 @pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 950}, locale="es-HN")
-        errors = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-        page.add_init_script("""
-            window.__csp = [];
-            document.addEventListener('securitypolicyviolation', e =>
-                window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sample || '')));
-        """)
-        page.errors = errors
-        yield page
-        browser.close()
+def browser_viewport():
+    return {"width": 1440, "height": 950}  # the editor with its properties panel beside the canvas
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -342,12 +311,6 @@ def assert_watermark_visible(page, container):
         return points.every(([x, y]) => logo.contains(document.elementFromPoint(x, y)));
     }""", container)
     assert uncovered, "the bpmn.io watermark is covered by another element"
-
-
-def assert_clean_console(page, allowed=()):
-    errors = [e for e in page.errors if not any(a in e for a in allowed)]
-    assert errors == [], errors
-    assert page.evaluate("window.__csp") == []
 
 
 def spiff_schema_valid(xml):
