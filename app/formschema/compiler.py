@@ -2,7 +2,8 @@
 
 Supported: string, textarea (ui:widget), date (format), integer, number, boolean (checkbox, or a
 required Sí/No radio), single choice (enum, oneOf const/title, or a catalogue through
-x-siproc-options), multiple choice (array of choices), required, minimum/maximum, minLength/maxLength,
+x-siproc-options), multiple choice (array of choices), repeating rows (array of objects whose fields are
+any of the single-value kinds above, RJSF style, at most maxItems rows), required, minimum/maximum, minLength/maxLength,
 pattern, description/ui:help. Cross-field rules (if/then, dependentRequired) are checked with
 jsonschema after the field checks, with Spanish messages.
 
@@ -16,6 +17,7 @@ from decimal import Decimal
 
 import re2
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError as SchemaValidationError
@@ -25,6 +27,8 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    FieldList,
+    FormField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -33,6 +37,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.utils import unset_value
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -60,10 +65,19 @@ def field_check(name: str):
     return register
 
 
+FORM_FACTS = {}  # name -> (Spanish note shown instead of the hidden fields, holds(case) -> bool)
+
+
+def form_fact(name: str, note, holds):
+    """Register a fact about the case that hides fields marked "x-siproc-hidden-if": name while it holds (the
+    consent already recorded is not asked again); the note tells the user why they are not shown."""
+    FORM_FACTS[name] = (note, holds)
+
+
 @dataclass
 class FieldSpec:
     name: str
-    kind: str  # string text date integer number checkbox yesno radio select multi
+    kind: str  # string text date integer number checkbox yesno radio select multi rows
     title: str
     help: str | None
     required: bool
@@ -72,6 +86,10 @@ class FieldSpec:
     source: str | None = None
     placeholder: str | None = None
     width: str = "full"  # full | half | third (ui:width), for the page layout
+    items: list["FieldSpec"] | None = None  # rows: the fields of one row
+    min_items: int = 0  # rows: non-empty rows needed (at least 1 when the field is required)
+    max_items: int = 0  # rows: rows rendered and accepted
+    item_title: str | None = None  # rows: each row is titled "<item_title> <n>"
 
 
 @dataclass
@@ -101,7 +119,11 @@ class CompiledForm:
 
     @property
     def sources(self) -> set[str]:
-        return {f.source for f in self.fields if f.source}
+        return {f.source for spec in self.fields for f in [spec, *(spec.items or [])] if f.source}
+
+    @property
+    def has_rows(self) -> bool:
+        return any(spec.kind == "rows" for spec in self.fields)
 
     @property
     def sections(self) -> list[tuple[str | None, list[FieldSpec]]]:
@@ -117,15 +139,21 @@ class CompiledForm:
             groups.append((None, rest))
         return groups
 
-    def build(self, choices_for, formdata=None, data=None, csrf=True) -> FlaskForm:
-        """A bound WTForms form; choices_for(source) gives catalogue choices."""
+    def build(self, choices_for, formdata=None, data=None, csrf=True, facts=frozenset()) -> FlaskForm:
+        """A bound WTForms form; choices_for(source) gives catalogue choices; fields hidden by a fact that holds
+        (`facts`, names of FORM_FACTS) are left out, and the fact's note is shown instead."""
         catalogues = {source: choices_for(source) for source in self.sources}
+        hiding = {spec.schema.get("x-siproc-hidden-if") for spec in self.fields} & set(facts)
 
         class _Form(FlaskForm):
-            pass
+            siproc_notes = [str(FORM_FACTS[name][0]) for name in sorted(hiding) if name in FORM_FACTS]
 
         for spec in self.fields:
-            setattr(_Form, spec.name, _make_field(spec, catalogues.get(spec.source)))
+            if spec.schema.get("x-siproc-hidden-if") in hiding:
+                continue
+            made = _make_rows(spec, catalogues) if spec.kind == "rows" else \
+                _make_field(spec, catalogues.get(spec.source))
+            setattr(_Form, spec.name, made)
         initial = _initial_values(self, data or {})
         meta = None if csrf else {"csrf": False}
         if formdata is not None:
@@ -148,12 +176,12 @@ class CompiledForm:
         return not problems
 
     def to_json(self, form) -> dict:
-        """Submitted values as JSON-ready data; empty optional fields become None."""
-        return {spec.name: _json_value(spec, getattr(form, spec.name).data) for spec in self.fields}
+        """Submitted values as JSON-ready data; empty optional fields become None, rows a list of the non-empty ones."""
+        return {spec.name: _field_json(spec, getattr(form, spec.name)) for spec in self.fields if spec.name in form}
 
     def schema_errors(self, data: dict) -> dict[str, str]:
         """Field name (or "__form__") -> Spanish message for the schema's rules, regular expressions in RE2."""
-        present = {k: v for k, v in data.items() if v is not None}
+        present = {k: _present(v) for k, v in data.items() if v is not None}
         validator = SafeValidator(self.schema, format_checker=FormatChecker(SAFE_FORMATS), registry=Registry())
         problems = {}
         try:
@@ -168,9 +196,10 @@ class CompiledForm:
     def labelled(self, form) -> list[tuple[str, str]]:
         """(label, shown value) pairs of a submission, for the case history."""
         rows = []
-        for spec in self.fields:
-            value = getattr(form, spec.name).data
-            rows.append((spec.title, _display(spec, value, getattr(form, spec.name))))
+        for spec in (s for s in self.fields if s.name in form):
+            bound = getattr(form, spec.name)
+            shown = _display_rows(spec, bound) if spec.kind == "rows" else _display(spec, bound.data, bound)
+            rows.append((spec.title, shown))
         return rows
 
 
@@ -188,6 +217,8 @@ def compile_form(filename: str, schema: dict, ui: dict | None = None) -> Compile
 
 def _field_spec(name, prop, ui, required) -> FieldSpec:
     kind = prop["type"]
+    if kind == "array" and isinstance(prop.get("items"), dict) and prop["items"].get("type") == "object":
+        return _rows_spec(name, prop, ui, required)
     options, source = _options(prop.get("items") if kind == "array" else prop)
     if kind == "array":
         shape = "multi"
@@ -215,6 +246,28 @@ def _field_spec(name, prop, ui, required) -> FieldSpec:
         source=source,
         placeholder=ui.get("ui:placeholder"),
         width=ui.get("ui:width") if ui.get("ui:width") in ("half", "third") else "full",
+    )
+
+
+def _rows_spec(name, prop, ui, required) -> FieldSpec:
+    """An array of objects: maxItems rows of single-value fields; the UI schema of a row is under "items"."""
+    items, item_ui = prop["items"], ui.get("items") or {}
+    item_required = set(items.get("required", []))
+    order = item_ui.get("ui:order") or list(items["properties"])
+    names = list(dict.fromkeys([n for n in order if n in items["properties"]] + list(items["properties"])))
+    title = prop.get("title") or name
+    return FieldSpec(
+        name=name,
+        kind="rows",
+        title=title,
+        help=ui.get("ui:help") or prop.get("description"),
+        required=required,
+        schema=prop,
+        width=ui.get("ui:width") if ui.get("ui:width") in ("half", "third") else "full",
+        items=[_field_spec(n, items["properties"][n], item_ui.get(n) or {}, n in item_required) for n in names],
+        min_items=max(prop.get("minItems", 0), 1 if required else 0),
+        max_items=prop["maxItems"],
+        item_title=items.get("title") or title,
     )
 
 
@@ -310,10 +363,13 @@ def _range_message(low, high):
     return _("Debe ser como mínimo %(low)s.", low=low)
 
 
-def _make_field(spec: FieldSpec, catalogue):
+def _make_field(spec: FieldSpec, catalogue, in_row=False):
     kwargs = {"label": spec.title, "description": spec.help or "", "validators": _validators(spec)}
-    if spec.placeholder:
-        kwargs["render_kw"] = {"placeholder": spec.placeholder}
+    render_kw = {"placeholder": spec.placeholder} if spec.placeholder else {}
+    if in_row:
+        render_kw["required"] = False  # no HTML "required": the browser would refuse to send empty rows
+    if render_kw:
+        kwargs["render_kw"] = render_kw
     choices = [SelectChoice(value, label) for value, label in (catalogue if spec.source else spec.options) or []]
     if spec.kind == "string":
         return StringField(**kwargs)
@@ -337,22 +393,112 @@ def _make_field(spec: FieldSpec, catalogue):
     return SelectField(choices=[SelectChoice("", _("— Seleccione —")), *choices], **kwargs)
 
 
+class RowList(FieldList):
+    """The rows of an array of objects: always max_entries rows, named <field>-0-<sub> to <field>-<max-1>-<sub>
+    (other indexes in a submission are ignored, never added). A row whose fields are all empty is neither
+    validated nor returned; fewer non-empty rows than min_rows is an error of the list itself."""
+
+    def __init__(self, *args, min_rows=0, row_title="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.min_rows, self.row_title = min_rows, row_title
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        if extra_filters:
+            raise TypeError("RowList does not accept filters")
+        self.last_index, self.entries = -1, []
+        rows = list(data) if isinstance(data, (list, tuple)) else []
+        self.object_data = rows
+        for index in range(self.max_entries):
+            row = rows[index] if index < len(rows) and isinstance(rows[index], dict) else unset_value
+            self._add_entry(formdata, row, index=index)
+
+    def filled(self) -> list:
+        return [entry for entry in self.entries if self.row_filled(entry)]
+
+    @staticmethod
+    def row_filled(entry) -> bool:
+        """Whether anything was typed or chosen in the row (or, without a submission, any value is set)."""
+        for sub in entry.form:
+            if sub.raw_data is None:
+                if sub.data not in (None, "", False, []):
+                    return True
+            elif any(str(value).strip() for value in sub.raw_data):
+                return True
+        return False
+
+    def validate(self, form, extra_validators=()):
+        self.errors = []
+        for entry in self.entries:
+            if self.row_filled(entry):
+                entry.validate(form)
+                self.errors.append(entry.errors)
+            else:
+                self.errors.append({})
+        if not any(self.errors):
+            self.errors = []
+        filled = len(self.filled())
+        if filled < self.min_rows:
+            self.errors.append(ngettext("Añada al menos %(n)d fila.", "Añada al menos %(n)d filas.",
+                                        self.min_rows, n=self.min_rows))
+        self._run_validation_chain(form, [*self.validators, *extra_validators])
+        return len(self.errors) == 0
+
+
+def _make_rows(spec: FieldSpec, catalogues) -> RowList:
+    class _Row(FlaskForm):
+        class Meta:
+            csrf = False
+
+    for sub in spec.items:
+        setattr(_Row, sub.name, _make_field(sub, catalogues.get(sub.source), in_row=True))
+    return RowList(FormField(_Row), label=spec.title, description=spec.help or "", min_entries=spec.max_items,
+                   max_entries=spec.max_items, min_rows=spec.min_items, row_title=spec.item_title)
+
+
 def _initial_values(compiled: CompiledForm, data: dict) -> dict:
     """Turn saved JSON values back into what the WTForms fields expect (drafts, re-display)."""
     values = {}
     for spec in compiled.fields:
-        value = data.get(spec.name, spec.schema.get("default"))
-        if value is None:
-            continue
-        if spec.kind == "date" and isinstance(value, str):
-            try:
-                value = date.fromisoformat(value)
-            except ValueError:
-                continue
-        elif spec.kind == "yesno":
-            value = "si" if value else "no"
-        values[spec.name] = value
+        value = _initial_value(spec, data.get(spec.name, spec.schema.get("default")))
+        if value is not None:
+            values[spec.name] = value
     return values
+
+
+def _initial_value(spec: FieldSpec, value):
+    if value is None:
+        return None
+    if spec.kind == "rows":
+        if not isinstance(value, list):
+            return None
+        rows = []
+        for row in value[:spec.max_items]:
+            if isinstance(row, dict):
+                converted = {sub.name: _initial_value(sub, row.get(sub.name)) for sub in spec.items}
+                rows.append({k: v for k, v in converted.items() if v is not None})
+        return rows
+    if spec.kind == "date" and isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    if spec.kind == "yesno":
+        return "si" if value else "no"
+    return value
+
+
+def _field_json(spec: FieldSpec, bound):
+    if spec.kind == "rows":
+        return [{sub.name: _json_value(sub, entry.form[sub.name].data) for sub in spec.items}
+                for entry in bound.filled()]
+    return _json_value(spec, bound.data)
+
+
+def _present(value):
+    """A value for the schema rules: inside rows, empty optional fields are left out, as at the top level."""
+    if isinstance(value, list):
+        return [{k: v for k, v in row.items() if v is not None} if isinstance(row, dict) else row for row in value]
+    return value
 
 
 def _json_value(spec: FieldSpec, value):
@@ -388,6 +534,17 @@ def _display(spec: FieldSpec, value, bound_field) -> str:
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     return str(value)
+
+
+def _display_rows(spec: FieldSpec, bound) -> str:
+    """One line per non-empty row: "first value: second · third…" (choices by their label)."""
+    lines = []
+    for entry in bound.filled():
+        shown = [_display(sub, entry.form[sub.name].data, entry.form[sub.name]) for sub in spec.items]
+        shown = [value for value in shown if value != "—"]
+        if shown:
+            lines.append(shown[0] + (": " + " · ".join(shown[1:]) if shown[1:] else ""))
+    return "\n".join(lines) or "—"
 
 
 def _spanish_error(error) -> tuple[str, str]:

@@ -29,6 +29,9 @@ SAFE_FORMATS = [name for name in FormatChecker.checkers if name != "regex"]  # "
 JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list}
 MESSAGE_KEYS = ("x-siproc-required-message", "x-siproc-pattern-message")
 UI_TEXT_KEYS = ("ui:widget", "ui:help", "ui:placeholder", "ui:width")
+ROW_TYPES = {"string", "integer", "number", "boolean"}  # what a field of a repeating row (array of objects) may be
+MAX_ROWS = 10  # maxItems of an array of objects: every row is rendered
+MAX_ROW_FIELDS = 20  # properties of the object of an array of objects
 # Keywords whose value is a subschema, a list of subschemas, or a map of name -> subschema (draft 2020-12).
 _ONE_SCHEMA = ("additionalProperties", "propertyNames", "items", "contains", "not", "if", "then", "else",
                "unevaluatedItems", "unevaluatedProperties", "contentSchema")
@@ -319,10 +322,55 @@ def _type_problem(prop):
         return f"tipo «{kind}» no soportado"
     if kind == "array":
         items = prop.get("items")
+        if isinstance(items, dict) and items.get("type") == "object":
+            return _rows_problem(prop, items)
         if not isinstance(items, dict) or not (items.get("enum") or items.get("oneOf") or
                                                items.get("x-siproc-options")):
-            return "las listas deben ser de opciones (items con enum, oneOf o x-siproc-options)"
+            return ("las listas deben ser de opciones (items con enum, oneOf o x-siproc-options) o de filas "
+                    "(items de tipo «object» con «properties»)")
     return None
+
+
+def _rows_problem(prop, items):
+    """An array of objects (a repeating group of rows): scalar fields only, and a bounded number of rows."""
+    high, low = prop.get("maxItems"), prop.get("minItems", 0)
+    if not _whole(high) or not 1 <= high <= MAX_ROWS:
+        return f"una lista de filas debe indicar «maxItems» entre 1 y {MAX_ROWS}"
+    if not _whole(low) or not 0 <= low <= high:
+        return "«minItems» de una lista de filas debe estar entre 0 y «maxItems»"
+    properties = items.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return "las filas (items de tipo «object») deben definir sus campos en «properties»"
+    if len(properties) > MAX_ROW_FIELDS:
+        return f"una fila puede tener como máximo {MAX_ROW_FIELDS} campos"
+    if not _strings(items.get("required", [])):
+        return "«required» de las filas debe ser una lista de nombres de campo"
+    default = prop.get("default", [])
+    if not isinstance(default, list) or not all(isinstance(row, dict) for row in default):
+        return "el valor por defecto de una lista de filas debe ser una lista de objetos"
+    for name in items.get("required", []):
+        if name not in properties:
+            return f"el campo obligatorio «{name}» de la fila no está definido"
+    for name, sub in properties.items():
+        problem = _row_field_problem(name, sub)
+        if problem:
+            return f"campo de la fila «{name}»: {problem}"
+    return None
+
+
+def _row_field_problem(name, sub):
+    if isinstance(sub, dict) and (sub.get("type") in ("array", "object") or "properties" in sub or "items" in sub):
+        return ("una fila no puede contener listas ni objetos anidados; solo campos simples (texto, fecha, número, "
+                "sí/no u opción única)")
+    if isinstance(sub, dict) and isinstance(sub.get("type"), str) and sub["type"] not in ROW_TYPES:
+        return f"tipo «{sub.get('type')}» no soportado"
+    if isinstance(sub, dict) and "default" in sub:
+        return "los campos de una fila no admiten «default»"
+    return _property_problem(name, sub)
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _choices_problem(prop):
@@ -352,6 +400,13 @@ def _extension_problem(prop):
     for key in MESSAGE_KEYS:
         if not isinstance(prop.get(key, ""), str):
             return f"«{key}» debe ser un texto"
+    hidden_if = prop.get("x-siproc-hidden-if")
+    if hidden_if is not None:
+        from .compiler import FORM_FACTS
+
+        if not isinstance(hidden_if, str) or hidden_if not in FORM_FACTS:
+            known = ", ".join(sorted(FORM_FACTS)) or "ninguna"
+            return f"«x-siproc-hidden-if»: condición «{hidden_if}» desconocida (admitidas: {known})"
     return None
 
 
@@ -375,7 +430,28 @@ def _ui_problem(key, value):
     if not isinstance(value, dict):
         return 'la presentación de un campo debe ser un objeto, p. ej. {"ui:widget": "textarea"}'
     wrong = [k for k in UI_TEXT_KEYS if k in value and not isinstance(value[k], str)]
-    return f"«{wrong[0]}» debe ser un texto" if wrong else None
+    if wrong:
+        return f"«{wrong[0]}» debe ser un texto"
+    return _row_ui_problem(value["items"]) if "items" in value else None
+
+
+def _row_ui_problem(items):
+    """The presentation of the rows of an array of objects: {"ui:order": [...], "campo": {"ui:widget": ...}}."""
+    if not isinstance(items, dict):
+        return "«items» debe ser un objeto con la presentación de los campos de cada fila"
+    for key, value in items.items():
+        if key == "ui:order":
+            if not _strings(value):
+                return "«items»: «ui:order» debe ser una lista de nombres de campo"
+        elif key.startswith("ui:"):
+            continue
+        elif not isinstance(value, dict):
+            return f"«items»: «{key}»: la presentación de un campo debe ser un objeto"
+        else:
+            wrong = [k for k in UI_TEXT_KEYS if k in value and not isinstance(value[k], str)]
+            if wrong:
+                return f"«items»: «{key}»: «{wrong[0]}» debe ser un texto"
+    return None
 
 
 def _sections_problem(sections):
