@@ -115,6 +115,13 @@ def _country(row) -> str:
     return "" if not row.country else _country_names().get(row.country, row.country)
 
 
+def _focal_point(row) -> str:
+    """Name and e-mail of an institution's focal point, as far as they are known."""
+    if row.focal_name and row.focal_email:
+        return f"{row.focal_name} — {row.focal_email}"
+    return row.focal_name or row.focal_email or ""
+
+
 def _name_columns():
     return (Column(_l("Nombre"), lambda row: row.name), Column(_l("Nombre en inglés"), lambda row: row.name_en))
 
@@ -195,6 +202,7 @@ def _registry() -> dict[str, Catalogue]:
                     choices=f.case_category_choices,
                     invalid_choice_message=_l("Categorías de caso desconocidas: %(value)s."),
                 ),
+                **f.focal_point_fields(),
             },
             columns=(
                 Column(_l("Sigla"), lambda row: row.short_name),
@@ -202,6 +210,7 @@ def _registry() -> dict[str, Catalogue]:
                 Column(_l("Tipo"), lambda row: INSTITUTION_KINDS.get(row.kind, row.kind)),
                 Column(_l("País"), lambda row: _l("Internacional") if row.country == "INT" else _country(row)),
                 Column(_l("Categorías"), lambda row: row.categories.replace("|", ", ")),
+                Column(_l("Punto focal"), _focal_point),
             ),
         ),
         Catalogue(

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..extensions import db
+from . import focal
 from .models import CaseCategory, Department
 from .services import option_choices
 
@@ -89,6 +90,52 @@ class CodeListField(SelectMultipleField):
 
     def db_value(self):
         return "|".join(self.data or [])
+
+
+class DaysField(StringField):
+    """A whole number of days kept in an integer column; empty is NULL. Checked by `days_in_range`."""
+
+    def db_value(self):
+        return focal.parse_days(self.data)
+
+
+def _check(ok, message):
+    def check(form, field):
+        if field.data and not ok(field.data):
+            raise ValidationError(message)
+    return check
+
+
+def days_in_range(form, field):
+    try:
+        focal.parse_days(field.data)
+    except ValueError:
+        raise ValidationError(_("Indique un número entero de días entre %(low)d y %(high)d, o deje el campo vacío.",
+                                low=focal.DAYS_MIN, high=focal.DAYS_MAX)) from None
+
+
+def focal_point_fields() -> dict:
+    """The four focal-point fields of an institution, all optional."""
+    return {
+        "focal_name": StringField(
+            _l("Punto focal: nombre"), [optional(), max_length(focal.NAME_MAX)], filters=[focal.clean_name],
+            description=_l("Persona o área que recibe las remisiones.")),
+        "focal_email": StringField(
+            _l("Punto focal: correo electrónico"),
+            [optional(), max_length(focal.EMAIL_MAX),
+             _check(focal.email_ok, _l("Escriba un correo electrónico válido (p. ej. remisiones@institucion.org)."))],
+            filters=[focal.clean_email], render_kw={"type": "email", "autocomplete": "off"},
+            description=_l("Las remisiones se envían a este correo con un enlace seguro.")),
+        "focal_phone": StringField(
+            _l("Punto focal: teléfono"),
+            [optional(), _check(focal.phone_ok, _l("El teléfono solo puede tener dígitos, espacios, «+», «-» y "
+                                                   "paréntesis, con un máximo de 40 caracteres."))],
+            filters=[focal.clean_phone], render_kw={"type": "tel", "autocomplete": "off"}),
+        "response_days": DaysField(
+            _l("Plazo habitual de respuesta (días)"), [optional(), days_in_range], filters=[strip],
+            render_kw={"inputmode": "numeric"},
+            description=_l("Plazo que se propone al remitir un caso (de 1 a 60 días); si se deja vacío, 5 días.")),
+    }
 
 
 @functools.cache

@@ -61,6 +61,10 @@ class Institution(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     categories: Mapped[str] = mapped_column(String(200), default="")
     is_active: Mapped[bool] = mapped_column(default=True)
+    focal_name: Mapped[str | None] = mapped_column(String(200))  # the focal point who receives referrals
+    focal_email: Mapped[str | None] = mapped_column(String(254))
+    focal_phone: Mapped[str | None] = mapped_column(String(40))
+    response_days: Mapped[int | None]  # usual answer deadline for a referral, in days
 
 
 class CaseCategory(db.Model):

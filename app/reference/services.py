@@ -8,7 +8,7 @@ import pycountry
 
 from ..core.text import normalize
 from ..extensions import db
-from . import places
+from . import focal, places
 from .models import (
     CaseCategory,
     Department,
@@ -26,7 +26,11 @@ def _rows(directory, name):
 
 
 def load_reference(directory) -> dict[str, int]:
-    """Insert catalogue rows that are missing; rows already present (perhaps edited) are kept."""
+    """Insert catalogue rows that are missing; rows already present (perhaps edited) are kept as they are.
+
+    That includes institutions' focal points (focal_name, focal_email, focal_phone, response_days): the CSV
+    values, when given, only fill an institution being inserted; administrators maintain them afterwards.
+    """
     added = {}
 
     def add_missing(model, key_attr, rows, build):
@@ -63,6 +67,8 @@ def load_reference(directory) -> dict[str, int]:
             confidence=r["confidence"] or None,
         ),
     )
+    # The focal-point columns are optional and only seed institutions that are missing: an institution already in
+    # the database keeps what administrators entered (or cleared) in the catalogue page, whatever the CSV says.
     add_missing(
         Institution,
         "code",
@@ -74,6 +80,7 @@ def load_reference(directory) -> dict[str, int]:
             country=r["country"],
             kind=r["kind"],
             categories=r["categories"],
+            **focal.from_csv(r, f"institutions.csv, {r['code']}"),
         ),
     )
     add_missing(
