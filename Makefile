@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 VENDOR := app/static/vendor
 
-.PHONY: run test check install db demo serve bench load browser-deps lint i18n-extract clean
+.PHONY: run test check install db demo serve bench load browser-deps pdf-deps lint i18n-extract clean
 
 run: db demo serve
 
@@ -21,7 +21,7 @@ test: install browser-deps
 	  echo "== PostgreSQL pass skipped: no server answers at $(PG_TEST_URL) =="; \
 	fi
 
-install: $(VENV)/.installed $(VENDOR)/.installed
+install: pdf-deps $(VENV)/.installed $(VENDOR)/.installed
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,14 @@ browser-deps:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "WARNING: chromium could not be installed; browser tests will be skipped"; }
+
+# Debian's pango and DejaVu fonts for WeasyPrint (the referral letter as PDF); skipped when apt-get cannot run.
+pdf-deps:
+	@{ ldconfig -p | grep -q libpango-1.0 && fc-list 2>/dev/null | grep -qi dejavu; } || { \
+	  echo "Installing Debian's pango and DejaVu fonts for the PDF letters"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+	   fonts-dejavu-core >/dev/null) \
+	  || echo "WARNING: pango or the DejaVu fonts could not be installed; referral letters (PDF) will fail"; }
 
 bench: install
 	$(BIN)/python -m devtools.bench
