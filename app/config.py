@@ -64,6 +64,13 @@ class Defaults:
     DIAGRAM_RUN_MAX_TASKS = 2000  # automatic steps (gateways, scripts, events) of one request or job
     ESCALATION_DAYS = 7  # an overdue task is escalated to the office's supervisors after this many days
     BASE_URL = "http://127.0.0.1:5000"  # used in links of e-mailed notices
+    # Referrals (issue 16): answer deadline when neither the officer nor the institution's catalogue row gives one;
+    # the institution's link lifetime; link requests per address in the window (refused ones count apart)
+    REFERRAL_DEFAULT_DAYS = 5
+    REFERRAL_LINK_DAYS = 30
+    REFERRAL_LINK_WINDOW_MINUTES = 10
+    REFERRAL_LINK_MAX_REQUESTS = 60
+    REFERRAL_LINK_MAX_REFUSED = 10
     MAIL_SERVER = None  # SMTP host; None: notices stay in the app only
     MAIL_PORT = 25
     MAIL_USE_TLS = False

@@ -41,10 +41,11 @@ STEPS = {
                        "consentimiento_otorgado_por": "Procuraduría de Protección de NNA de Chiapas"},
     "Task_nna_autoridad": {"institucion": "DIF", "servicio_solicitado": "Medidas de protección y alojamiento.",
                            "fecha_envio": "2026-11-20"},
-    "Task_remision": {"institucion": "INM-MX", "servicio_solicitado": "Agilizar el retorno asistido.",
+    "Task_remision": {"remisiones": [{"institucion": "INM-MX", "servicio_solicitado": "Agilizar el retorno asistido."},
+                                     {"institucion": "OIM", "servicio_solicitado": "Albergue temporal y traslado.",
+                                      "plazo_dias": 3}],
                       "fecha_envio": "2026-11-20", "consentimiento": True},
-    "Task_respuesta": {"respuesta": "aceptada", "fecha_respuesta": "2026-11-22", "remitir_otra": False,
-                       "resultado": "Retorno programado."},
+    "Task_respuesta": {"respuesta": "aceptada", "fecha_respuesta": "2026-11-22", "resultado": "Retorno programado."},
     "Task_atencion": {"tipo_asistencia": "documentacion", "fecha_atencion": "2026-11-23",
                       "descripcion": "Se emitió salvoconducto.", "proveedor": "Consulado"},
     "Task_seguimiento": {"fecha_seguimiento": "2026-11-26", "metodo": "llamada",
@@ -82,6 +83,7 @@ def load_demo(app) -> list[tuple[str, str, str, str]]:
         if user is None:
             user = create_user(username, name, passwords[username], role, offices[office])
         users[username] = user
+    _demo_focal_points()
     if db.session.scalar(db.select(db.func.count(Case.id))) == 0:
         with app.test_request_context():
             for office, person, steps in DEMO_CASES:
@@ -89,6 +91,23 @@ def load_demo(app) -> list[tuple[str, str, str, str]]:
                 _walk_case(officer, {**REGISTRO, **person}, steps)
     return [(u, passwords[u] if verify_password(users[u].password_hash, passwords[u]) else
              "(contraseña ya cambiada)", r, o) for u, _n, r, o in DEMO_USERS]
+
+
+DEMO_FOCAL_POINTS = {  # reserved example.org addresses: a demo's referral e-mails reach no real institution
+    "INM-MX": ("Punto focal de demostración (INM)", "remisiones.inm@example.org", "+52 962 000 0000", 5),
+    "OIM": ("Punto focal de demostración (OIM)", "remisiones.oim@example.org", "+52 962 000 0001", 3),
+}
+
+
+def _demo_focal_points():
+    """Focal points for two institutions, only where an administrator has not set one."""
+    from app.reference.models import Institution
+
+    for code, (name, address, phone, days) in DEMO_FOCAL_POINTS.items():
+        institution = db.session.scalar(db.select(Institution).where(Institution.code == code))
+        if institution is not None and not institution.focal_email:
+            institution.focal_name, institution.focal_email, institution.focal_phone = name, address, phone
+            institution.response_days = institution.response_days or days
 
 
 def _walk_case(officer, registration, steps):

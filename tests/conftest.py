@@ -214,6 +214,33 @@ def users(app):
     return {u.username: u for u in db.session.scalars(db.select(User))}
 
 
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on a free local port; the app sends its e-mail there. Yields its inbox."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:  # a free port for the real SMTP server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, BASE_URL="https://siproc.example")
+    yield inbox
+    controller.stop()
+
+
 @pytest.fixture
 def login(app):
     """login(username) -> a test client logged in through the real login form."""

@@ -19,9 +19,9 @@ REGISTRO = {
 }
 EVALUACION_REMITIR = {"necesidades": ["documentacion"], "nivel_riesgo": "alto", "requiere_remision": "si"}
 EVALUACION_SIN_REMISION = {"necesidades": ["asistencia_legal"], "nivel_riesgo": "bajo", "requiere_remision": "no"}
-REMISION = {"institucion": "INM-MX", "servicio_solicitado": "Retorno asistido", "fecha_envio": "2026-11-20",
-            "consentimiento": "y"}
-RESPUESTA_ACEPTADA = {"respuesta": "aceptada", "fecha_respuesta": "2026-11-21", "remitir_otra": "no"}
+REMISION = {"remisiones-0-institucion": "INM-MX", "remisiones-0-servicio_solicitado": "Retorno asistido",
+            "fecha_envio": "2026-11-20", "consentimiento": "y"}
+RESPUESTA_ACEPTADA = {"respuesta": "aceptada", "fecha_respuesta": "2026-11-21"}
 ATENCION = {"tipo_asistencia": "documentacion", "fecha_atencion": "2026-11-22", "descripcion": "Salvoconducto emitido",
             "monto": "250.50", "moneda": "MXN", "fuente_financiamiento": "FOSMIH"}
 SEGUIMIENTO_FIN = {"fecha_seguimiento": "2026-11-25", "metodo": "llamada", "resultado_seguimiento": "Llegó bien",

@@ -17,17 +17,20 @@ def init_app(app):
         link_views,
         models,
         record_views,
+        referral_link_views,
         retention_views,
         transfer_views,
         views,
     )
     from .emergency import active_access
     from .persons import refresh_search_hashes
+    from .referrals import on_instance_advanced as bind_referral_tasks
     from .services import follow_workflow
     from .transfers import pending_to_supervisor
 
     app.register_blueprint(bp)
     instance_advanced.connect(follow_workflow, weak=False)
+    instance_advanced.connect(bind_referral_tasks, weak=False)
     keys.after_rotation("persons.search_hashes", refresh_search_hashes)
     # break-glass (read-only, time-boxed, audited, notified); the supervisors of an office a transfer is pending to
     policy.grant_case_read("emergency_access", lambda user, case: active_access(user, case) is not None)

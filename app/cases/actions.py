@@ -8,11 +8,12 @@ from datetime import date
 
 from flask_babel import gettext as _
 
+from ..core import clock
 from ..core.errors import DomainError
 from ..extensions import db
-from ..reference.models import Institution, Office
+from ..reference.models import Office
 from ..workflow.actions import ActionContext, domain_action
-from . import link_requests
+from . import link_requests, referrals
 from .models import Assistance, Case, FollowUp, Referral
 from .persons import PersonResult, person_for_intake
 from .records import require_open
@@ -57,42 +58,48 @@ def assess_case(ctx: ActionContext, data: dict) -> dict:
 
 @domain_action("referrals.send")
 def send_referral(ctx: ActionContext, data: dict) -> dict:
-    """A referral to an institution; needs the person's consent to share, recorded on the case."""
+    """One referral per institution chosen (rows of `remisiones`, or the single `institucion` of older forms), each
+    with its own deadline, letter and link; consent to share must be on the case (recorded here if given now).
+
+    Returns `remisiones`, the items the diagram's multi-instance referral subprocess runs over (one per referral:
+    its id, institution and deadline), and `referral_id` of the first for diagrams written for one referral.
+    """
     case = case_of(ctx)
-    institution = db.session.scalar(db.select(Institution).where(Institution.code == (data.get("institucion") or "")))
-    if institution is None or not institution.is_active:
-        message = _("Elija la institución a la que se remite el caso.")
-        raise DomainError(message, {"institucion": message})
-    if data.get("consentimiento"):
-        if not case.consent_to_share:
-            record_consent(case, data.get("consentimiento_otorgado_por") or _("La persona"), ctx.now,
-                           recorded_by_id=ctx.user.id)
-    elif not (case.consent_to_share or case.consent_override_at):
-        message = _("Sin el consentimiento de la persona no se puede remitir el caso (salvo autorización "
-                    "motivada de un supervisor).")
-        raise DomainError(message, {"consentimiento": message})
-    referral = Referral(case_id=case.id, institution_code=institution.code,
-                        service_requested=data["servicio_solicitado"],
-                        sent_at=_date(data.get("fecha_envio")) or ctx.now.date(), status="enviada",
-                        contact=data.get("contacto_institucion"), created_by_id=ctx.user.id, created_at=ctx.now)
-    db.session.add(referral)
-    db.session.flush()
-    return {"referral_id": referral.id}
+    rows = data.get("remisiones")
+    if rows is None:
+        rows = [{"institucion": data.get("institucion"), "servicio_solicitado": data.get("servicio_solicitado"),
+                 "plazo_dias": data.get("plazo_dias")}]
+    if not rows:
+        message = _("Elija al menos una institución.")
+        raise DomainError(message, {"remisiones": message})
+    codes = [row.get("institucion") for row in rows]
+    if len(set(codes)) != len(codes):
+        message = _("Cada institución aparece una sola vez: escriba en su fila todo lo que se le solicita.")
+        raise DomainError(message, {"remisiones": message})
+    if data.get("consentimiento") and not case.consent_to_share:
+        record_consent(case, data.get("consentimiento_otorgado_por") or _("La persona"), ctx.now,
+                       recorded_by_id=ctx.user.id)
+    sent_on = _date(data.get("fecha_envio")) or ctx.now.date()
+    sent = []
+    for row in rows:
+        institution = referrals.institution_for(row.get("institucion"))
+        sent.append(referrals.send(case, institution, row.get("servicio_solicitado"), user=ctx.user, now=ctx.now,
+                                   sent_on=sent_on, days=row.get("plazo_dias"),
+                                   contact=data.get("contacto_institucion"), instance_id=ctx.instance.id))
+    items = [{"referral_id": r.id, "institucion": r.institution_code,
+              "plazo": clock.as_utc(r.deadline_at).isoformat()} for r in sent]
+    return {"remisiones": items, "referral_id": sent[0].id}
 
 
 @domain_action("referrals.record_response")
 def record_referral_response(ctx: ActionContext, data: dict) -> dict:
-    """The institution's answer: accepted, or rejected with its reason."""
+    """The institution's answer as the officer heard it (phone, e-mail): accepted, or rejected with its reason."""
     case = case_of(ctx)
-    referral = _referral_for(case, ctx.task_data.get("referral_id"))
-    if data["respuesta"] == "rechazada" and not data.get("motivo_rechazo"):
-        message = _("Indique el motivo del rechazo.")
-        raise DomainError(message, {"motivo_rechazo": message})
-    referral.status = "aceptada" if data["respuesta"] == "aceptada" else "rechazada"
-    referral.rejection_reason = data.get("motivo_rechazo") if referral.status == "rechazada" else None
-    referral.response_at = _date(data.get("fecha_respuesta")) or ctx.now.date()
-    referral.outcome = data.get("resultado")
-    return {}
+    referral = _referral_for(case, ctx.task_data)
+    text = data.get("motivo_rechazo") if data["respuesta"] == "rechazada" else data.get("resultado")
+    referrals.move(referral, data["respuesta"], channel="tarea", now=ctx.now, user=ctx.user, text=text,
+                   on_date=_date(data.get("fecha_respuesta")), end_task=False)
+    return {"respuesta": referral.status}
 
 
 @domain_action("cases.record_assistance")
@@ -142,11 +149,15 @@ def case_of(ctx) -> Case:
     return case
 
 
-def _referral_for(case, referral_id) -> Referral:
-    referral = db.session.get(Referral, referral_id) if referral_id else None
+def _referral_for(case, task_data) -> Referral:
+    """The referral this answer task is about: the subprocess item's id, else (older diagrams) referral_id, else
+    the case's latest referral still waiting for an answer."""
+    item = task_data.get("remision") if isinstance(task_data.get("remision"), dict) else {}
+    referral_id = item.get("referral_id") or task_data.get("referral_id")
+    referral = db.session.get(Referral, referral_id) if isinstance(referral_id, int) else None
     if referral is None or referral.case_id != case.id:
         referral = db.session.scalar(
-            db.select(Referral).where(Referral.case_id == case.id, Referral.status == "enviada")
+            db.select(Referral).where(Referral.case_id == case.id, Referral.status.in_(("enviada", "sin_respuesta")))
             .order_by(Referral.id.desc()).limit(1))
     if referral is None:
         raise DomainError(_("El caso no tiene ninguna remisión pendiente de respuesta."))

@@ -1,9 +1,10 @@
 """Everything the case file page shows, loaded with a fixed number of queries."""
 from ..auth import policy
+from ..core import clock
 from ..extensions import db
 from ..reference.models import Office
 from ..workflow.models import HumanTask
-from . import emergency
+from . import emergency, referrals
 from .models import Assistance, Attachment, CaseEvent, CaseNote, CaseTransfer, FollowUp, Referral
 from .transfers import pending_transfer
 
@@ -21,6 +22,9 @@ def case_file(case, user) -> dict:
         "events": rows(CaseEvent, (CaseEvent.occurred_at.desc(), CaseEvent.id.desc())),
         "open_tasks": rows(HumanTask, (HumanTask.id,), HumanTask.completed_at.is_(None)),
         "referrals": rows(Referral, (Referral.sent_at.desc(), Referral.id.desc())),
+        "referral_moves": referrals.allowed,
+        "referral_mails": _mails(case),
+        "now": clock.now(),
         "assistances": rows(Assistance, (Assistance.given_on.desc(), Assistance.id.desc())),
         "follow_ups": rows(FollowUp, (FollowUp.done_on.desc(), FollowUp.id.desc())),
         "notes": rows(CaseNote, (CaseNote.created_at.desc(), CaseNote.id.desc())),
@@ -35,6 +39,17 @@ def case_file(case, user) -> dict:
         "offices": db.session.scalars(db.select(Office).where(Office.is_active, Office.id != case.office_id)
                                       .order_by(Office.name)).all() if can_edit and transfer is None else [],
     }
+
+
+def _mails(case) -> dict:
+    """The latest e-mail to its institution of each referral of the case: referral id -> ReferralMail."""
+    from .models import ReferralMail
+
+    latest = {}
+    for mail in db.session.scalars(db.select(ReferralMail).join(Referral, ReferralMail.referral_id == Referral.id)
+                                   .where(Referral.case_id == case.id).order_by(ReferralMail.id)):
+        latest[mail.referral_id] = mail
+    return latest
 
 
 def _officers(case, user):

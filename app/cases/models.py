@@ -250,13 +250,22 @@ REFERRAL_STATUSES = {
     "enviada": _l("Enviada"),
     "aceptada": _l("Aceptada"),
     "rechazada": _l("Rechazada"),
+    "en_atencion": _l("En atención"),
     "atendida": _l("Atendida"),
     "revocada": _l("Revocada"),
+    "sin_respuesta": _l("Sin respuesta"),
+}
+REFERRAL_CHANNELS = {
+    "tarea": _l("en la tarea del proceso"),
+    "caso": _l("en la página del caso"),
+    "enlace": _l("por el enlace de la institución"),
+    "api": _l("por la API"),
+    "sistema": _l("por el sistema"),
 }
 
 
 class Referral(db.Model):
-    """A referral of the case to a partner institution, and what came of it."""
+    """A referral of the case to a partner institution, and what came of it (lifecycle: app/cases/referrals.py)."""
 
     __tablename__ = "referrals"
     __table_args__ = (Index("ix_referrals_sent_at", "sent_at", "institution_code", "status", "case_id"),)
@@ -266,15 +275,28 @@ class Referral(db.Model):
     institution_code: Mapped[str] = mapped_column(ForeignKey("institutions.code"), index=True)
     service_requested: Mapped[str] = mapped_column(EncryptedText)
     sent_at: Mapped[date]
-    status: Mapped[str] = mapped_column(String(12), default="enviada", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="enviada", index=True)
     rejection_reason: Mapped[str | None] = mapped_column(EncryptedText)
-    response_at: Mapped[date | None]
+    response_at: Mapped[date | None]  # the day the institution answered (accepted or rejected)
     outcome: Mapped[str | None] = mapped_column(EncryptedText)
     contact: Mapped[str | None] = mapped_column(String(200))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    deadline_at: Mapped[datetime | None]  # the answer is due by then (reminder, overdue)
+    responded_at: Mapped[datetime | None]  # when the answer reached SIPROC
+    answered_via: Mapped[str | None] = mapped_column(String(10))  # REFERRAL_CHANNELS
+    answered_by: Mapped[str | None] = mapped_column(EncryptedText)  # who answered at the institution (link)
+    commitment: Mapped[str | None] = mapped_column(EncryptedText)  # what the institution said it will do
+    outcome_on: Mapped[date | None]
+    revocation_reason: Mapped[str | None] = mapped_column(EncryptedText)
+    reminded_at: Mapped[datetime | None]
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_instances.id"))
+    workflow_task_id: Mapped[str | None] = mapped_column(String(36))  # the open answer task of this referral
+    letter_attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
 
     institution = relationship("Institution", lazy="joined")
+    case = relationship("Case", lazy="select")
+    letter = relationship("Attachment", lazy="select", foreign_keys=[letter_attachment_id])
 
     @property
     def status_label(self) -> str:
@@ -282,7 +304,58 @@ class Referral(db.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in ("enviada", "aceptada")
+        return self.status in ("enviada", "aceptada", "en_atencion", "sin_respuesta")
+
+    @property
+    def awaits_answer(self) -> bool:
+        return self.status in ("enviada", "sin_respuesta")
+
+    def is_overdue(self, now) -> bool:
+        return self.awaits_answer and self.deadline_at is not None and clock.as_utc(self.deadline_at) < now
+
+    @property
+    def channel_label(self) -> str:
+        return str(REFERRAL_CHANNELS.get(self.answered_via or "", ""))
+
+
+class ReferralLink(db.Model):
+    """The institution's own link to one referral: a random token stored only as its SHA-256."""
+
+    __tablename__ = "referral_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    spent_at: Mapped[datetime | None]  # the referral reached an end through it or otherwise
+    last_used_at: Mapped[datetime | None]
+    uses: Mapped[int] = mapped_column(default=0)
+
+    referral = relationship(Referral, lazy="joined")
+
+
+class ReferralMail(db.Model):
+    """An e-mail to an institution's focal point, sent by the scheduler (the outbox).
+
+    token holds the link's token (encrypted) only until the message is sent; then it is erased.
+    """
+
+    __tablename__ = "referral_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # envio | recordatorio
+    to_address: Mapped[str] = mapped_column(String(254))
+    token: Mapped[str | None] = mapped_column(EncryptedText)
+    status: Mapped[str] = mapped_column(String(12), default="pendiente", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    referral = relationship(Referral, lazy="joined")
 
 
 class Assistance(db.Model):
@@ -354,7 +427,7 @@ class Attachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
     description: Mapped[str | None] = mapped_column(String(300))
-    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: sent by an institution
     uploaded_at: Mapped[datetime] = mapped_column(default=clock.now)
     deleted_at: Mapped[datetime | None]  # the file was removed (retention); the row stays for the record
 

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..formschema import compile_form, load_form
 from ..formschema.loader import load_ui, read_forms_dir
 from ..reference.services import option_choices
-from . import bp, records, transfers
+from . import bp, records, referrals, transfers
 from .link_requests import record_person_edit
 from .models import Attachment, Case, Referral
 from .persons import apply_person_data, masked_fields, person_values
@@ -78,11 +78,26 @@ def download(case_id, attachment_id):
 @bp.route("/casos/<int:case_id>/remisiones/<int:referral_id>", methods=["POST"])
 @rule(AUTHENTICATED, on="can_edit_case")
 def update_referral(case_id, referral_id):
+    """The officer records what happened to a referral (an answer by phone, the outcome, a revocation)."""
     case = _editable_case(case_id)
     referral = db.get_or_404(Referral, referral_id)
-    return _act_on(case, lambda: records.update_referral(
-        case, referral, current_user, request.form.get("estado"), request.form.get("texto"), clock.now()),
-        _("Remisión actualizada."))
+    if referral.case_id != case.id:
+        return _back(case, _("La remisión no pertenece a este caso. No se guardó nada."), "danger")
+    return _act_on(case, lambda: referrals.move(
+        referral, request.form.get("estado") or "", channel="caso", now=clock.now(), user=current_user,
+        text=request.form.get("texto")), _("Remisión actualizada."))
+
+
+@bp.route("/casos/<int:case_id>/remisiones/<int:referral_id>/enlace", methods=["POST"])
+@rule(AUTHENTICATED, on="can_edit_case")
+def renew_referral_link(case_id, referral_id):
+    """Annul the institution's links and e-mail it a new one (a lost or forwarded e-mail)."""
+    case = _editable_case(case_id)
+    referral = db.get_or_404(Referral, referral_id)
+    if referral.case_id != case.id:
+        return _back(case, _("La remisión no pertenece a este caso. No se guardó nada."), "danger")
+    return _act_on(case, lambda: referrals.renew_link(referral, current_user, clock.now()),
+                   _("Se anularon los enlaces anteriores y se envió uno nuevo al punto focal de la institución."))
 
 
 @bp.route("/casos/<int:case_id>/consentimiento", methods=["POST"])

@@ -1,4 +1,6 @@
-"""What officers add to a case file outside the workflow steps: notes, documents, referral updates."""
+"""What officers add to a case file outside the workflow steps: notes, documents, consent decisions.
+
+Referrals move only through app/cases/referrals.py."""
 import hashlib
 import os
 import tempfile
@@ -9,7 +11,7 @@ from flask_babel import gettext as _
 from ..core.errors import Conflict, DomainError
 from ..core.text import clean_filename, strip_controls
 from ..extensions import db
-from .models import CONSENT_SHARING, Attachment, CaseNote, Referral
+from .models import CONSENT_SHARING, Attachment, CaseNote
 from .services import record_event, set_consent
 
 MAX_NOTE_LENGTH = 5000
@@ -24,10 +26,6 @@ ALLOWED_TYPES = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              lambda head: head.startswith(b"PK\x03\x04")),
     "odt": ("application/vnd.oasis.opendocument.text", lambda head: head.startswith(b"PK\x03\x04")),
-}
-REFERRAL_TRANSITIONS = {
-    "enviada": {"aceptada", "rechazada", "revocada"},
-    "aceptada": {"atendida", "revocada"},
 }
 
 
@@ -56,27 +54,47 @@ def add_note(case, user, text, now) -> CaseNote:
 
 def store_attachment(case, user, upload, description, now, uploads_dir, max_bytes) -> Attachment:
     """Save an uploaded file under uploads_dir by its SHA-256, refusing big files and other types."""
+    filename, data, content_type = checked_upload(upload, max_bytes)
+    return _store(case, user, data, filename, content_type, description, now, uploads_dir)
+
+
+def checked_upload(upload, max_bytes, types=None) -> tuple[str, bytes, str]:
+    """(clean filename, bytes, content type) of an upload of an allowed type and size, or DomainError."""
+    types = types or ALLOWED_TYPES
     filename = clean_filename(upload.filename)  # no NUL, no bidi overrides: what is shown is what is stored
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if not filename:
         raise DomainError(_("Elija un archivo."), {"archivo": _("Elija un archivo.")})
-    if extension not in ALLOWED_TYPES:
-        raise DomainError(_("Tipo de archivo no permitido. Se aceptan: %(t)s.", t=", ".join(sorted(ALLOWED_TYPES))))
+    if extension not in types:
+        raise DomainError(_("Tipo de archivo no permitido. Se aceptan: %(t)s.", t=", ".join(sorted(types))),
+                          {"archivo": _("Tipo de archivo no permitido.")})
     data = upload.stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise DomainError(_("El archivo supera el límite de %(mb)d MB.", mb=max_bytes // (1024 * 1024)))
+        raise DomainError(_("El archivo supera el límite de %(mb)d MB.", mb=max_bytes // (1024 * 1024)),
+                          {"archivo": _("Archivo demasiado grande.")})
     if not data:
-        raise DomainError(_("El archivo está vacío."))
-    content_type, looks_right = ALLOWED_TYPES[extension]
+        raise DomainError(_("El archivo está vacío."), {"archivo": _("El archivo está vacío.")})
+    content_type, looks_right = types[extension]
     if not looks_right(data[:16]):
-        raise DomainError(_("El contenido del archivo no corresponde a su extensión .%(e)s.", e=extension))
+        raise DomainError(_("El contenido del archivo no corresponde a su extensión .%(e)s.", e=extension),
+                          {"archivo": _("El contenido no corresponde a la extensión.")})
+    return filename, data, content_type
+
+
+def store_pdf(case, user, data: bytes, filename, description, now, uploads_dir) -> Attachment:
+    """A PDF SIPROC made (a referral letter), kept with the case's documents."""
+    return _store(case, user, data, clean_filename(filename), "application/pdf", description, now, uploads_dir)
+
+
+def _store(case, user, data, filename, content_type, description, now, uploads_dir) -> Attachment:
     digest = hashlib.sha256(data).hexdigest()
     _write_once(Path(uploads_dir) / digest[:2] / digest, data)
     attachment = Attachment(case_id=case.id, sha256=digest, filename=filename[:200], content_type=content_type,
-                            size=len(data), description=strip_controls(description).strip()[:300] or None,
-                            uploaded_by_id=user.id, uploaded_at=now)
+                            size=len(data), description=strip_controls(description or "").strip()[:300] or None,
+                            uploaded_by_id=user.id if user else None, uploaded_at=now)
     db.session.add(attachment)
-    record_event(case.id, "document_added", _("Documento añadido: %(f)s", f=filename[:150]), user.id, now)
+    record_event(case.id, "document_added", _("Documento añadido: %(f)s", f=filename[:150]),
+                 user.id if user else None, now)
     return attachment
 
 
@@ -94,31 +112,6 @@ def _write_once(path: Path, data: bytes):
         fh.write(data)
     os.chmod(temporary, 0o600)
     os.replace(temporary, path)
-
-
-def update_referral(case, referral: Referral, user, status, text, now) -> Referral:
-    """Move a referral on: aceptada, rechazada (reason), atendida (outcome) or revocada (reason)."""
-    if referral.case_id != case.id:
-        raise DomainError(_("La remisión no pertenece a este caso."))
-    require_open(case)
-    if status not in REFERRAL_TRANSITIONS.get(referral.status, set()):
-        raise DomainError(_("Una remisión %(a)s no puede pasar a «%(b)s».", a=referral.status_label.lower(), b=status))
-    text = (text or "").strip()
-    if status in ("rechazada", "atendida", "revocada") and not text:
-        raise DomainError(_("Indique el motivo o el resultado."), {"texto": _("Obligatorio.")})
-    referral.status = status
-    if status == "rechazada":
-        referral.rejection_reason = text
-    elif status in ("atendida", "aceptada"):
-        referral.outcome = text or referral.outcome
-    else:
-        referral.outcome = _("Revocada: %(t)s", t=text)
-    if status in ("aceptada", "rechazada"):
-        referral.response_at = now.date()
-    record_event(case.id, "referral_updated",
-                 _("Remisión a %(i)s: %(s)s", i=referral.institution.short_name, s=referral.status_label),
-                 user.id, now, details=[[_("Detalle"), text]] if text else [])
-    return referral
 
 
 def override_consent(case, user, reason, now):

@@ -120,7 +120,7 @@ AUDITED_EVENTS = {
     "task_completed": "task_completed", "note_added": "note_added", "document_added": "document_uploaded",
     "referral_updated": "referral_updated", "person_edited": "person_edited",
     "transfer_requested": "transfer_requested", "transfer_decided": "transfer_decided",
-    "consent_override": "consent_override",
+    "consent_override": "consent_override", "referral_sent": "referral_sent",
 }
 
 

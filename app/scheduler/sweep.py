@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask import current_app
 
 from ..audit.services import seal_pending
+from ..cases.referrals import send_mails as send_institution_mails
 from ..core import clock
 from ..extensions import db
 from ..notifications.mail import send_pending
@@ -69,7 +70,7 @@ def run_sweep(holder=None, limit=None, after_instance=None) -> SweepResult:
         result.notices = apply_deadline_rules(now, config["ESCALATION_DAYS"])
         db.session.commit()
         mail = send_pending(config, now)
-        result.emails = mail["sent"]
+        result.emails = mail["sent"] + send_institution_mails(config, now)["sent"]
         db.session.commit()
         seal_pending()
         result.seconds = time.perf_counter() - started

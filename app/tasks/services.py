@@ -5,11 +5,13 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from ..auth import policy
+from ..cases.models import Case
 from ..cases.services import record_event
 from ..core import clock
 from ..core.errors import DomainError, NotAllowed
 from ..extensions import db
 from ..formschema import FormSchemaError, compile_form, load_form
+from ..formschema.compiler import FORM_FACTS
 from ..formschema.instructions import render_instructions
 from ..formschema.loader import load_ui
 from ..reference.services import option_choices
@@ -53,7 +55,16 @@ def compiled_form(human_task: HumanTask):
 
 def build_form(human_task, formdata=None, data=None, csrf=True):
     compiled = compiled_form(human_task)
-    return compiled, compiled.build(option_choices, formdata=formdata, data=data, csrf=csrf)
+    return compiled, compiled.build(option_choices, formdata=formdata, data=data, csrf=csrf,
+                                    facts=case_facts(human_task))
+
+
+def case_facts(human_task) -> set[str]:
+    """The registered facts (formschema FORM_FACTS) that hold for the task's case: they hide the fields that
+    would ask again what the case already records."""
+    case_id = getattr(human_task, "case_id", None)
+    case = db.session.get(Case, case_id) if case_id else None
+    return {name for name, (_note, holds) in FORM_FACTS.items() if case is not None and holds(case)}
 
 
 def instructions(human_task, case) -> Markup | None:
@@ -127,10 +138,16 @@ def submit_values(user, human_task: HumanTask, values: dict) -> None:
     """Complete a task from plain values through the same form validation as the web (demo, bench)."""
     from werkzeug.datastructures import MultiDict
 
+    def text(item):
+        return "si" if item is True else "no" if item is False else str(item)
+
     pairs = []
     for key, value in values.items():
-        for item in value if isinstance(value, list) else [value]:
-            pairs.append((key, "si" if item is True else "no" if item is False else str(item)))
+        for index, item in enumerate(value if isinstance(value, list) else [value]):
+            if isinstance(item, dict):  # a row of an array of objects: <field>-<index>-<subfield>
+                pairs.extend((f"{key}-{index}-{sub}", text(v)) for sub, v in item.items() if v is not None)
+            else:
+                pairs.append((key, text(item)))
     compiled, form = build_form(human_task, formdata=MultiDict(pairs), csrf=False)
     if not compiled.validate(form):
         raise DomainError(_("Datos no válidos: %(e)s", e=form.errors), form.errors)

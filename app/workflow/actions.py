@@ -40,3 +40,28 @@ def domain_action(name: str):
 
 def get_action(name: str) -> Action | None:
     return _ACTIONS.get(name)
+
+
+# -- service tasks ------------------------------------------------------------------------------------------
+# A diagram's service task names an operation (SpiffArena's <spiffworkflow:serviceTaskOperator id="...">); only
+# operations a domain registered here run: an allowlist, checked at publication and again at run time.
+Operation = Callable[[dict, dict], dict]
+_OPERATIONS: dict[str, tuple[Operation, str]] = {}
+
+
+def service_operation(name: str, label: str):
+    """Register a function as the operation behind service tasks naming it: (params, task data) -> result."""
+    def register(func: Operation) -> Operation:
+        _OPERATIONS[name] = (func, label)
+        return func
+    return register
+
+
+def get_operation(name: str) -> Operation | None:
+    found = _OPERATIONS.get(name)
+    return found[0] if found else None
+
+
+def operations() -> dict[str, str]:
+    """Name -> Spanish label of every registered operation (the modeler offers these)."""
+    return {name: label for name, (_func, label) in sorted(_OPERATIONS.items())}

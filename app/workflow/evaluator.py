@@ -4,10 +4,13 @@ Diagrams are untrusted input. Every expression and script SpiffWorkflow asks for
 scripts, pre/post scripts, timers, multi-instance and loop expressions, deadlines) is checked against the
 allowlist and then interpreted within the run-time budgets; none of it reaches Python's eval or exec.
 """
+import json
+
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from .actions import get_operation
 from .language.checker import check, parsed
 from .language.interpreter import run_expression, run_script
 from .language.limits import BudgetExceeded, DiagramCodeError, current_limits
@@ -56,8 +59,19 @@ class DiagramScriptEngine(PythonScriptEngine):
         except DiagramCodeError as exc:
             raise _task_error(task, exc) from exc
 
-    def call_service(self, task, **kwargs):
-        raise _task_error(task, DiagramCodeError("las tareas de servicio no se pueden ejecutar en SIPROC"))
+    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
+        """Run an allowlisted SIPROC operation with the evaluated parameters; anything else is refused."""
+        operation = get_operation(operation_name or "")
+        if operation is None:
+            raise _task_error(task, DiagramCodeError(
+                f"las tareas de servicio no se pueden ejecutar con la operación «{operation_name}»: SIPROC solo "
+                "ejecuta sus propias operaciones"))
+        params = {name: value.get("value") for name, value in (operation_params or {}).items()}
+        try:
+            result = operation(params, task.data)
+        except DiagramCodeError as exc:
+            raise _task_error(task, exc) from exc
+        return json.dumps(result or {})
 
 
 def _task_error(task, exc: DiagramCodeError) -> WorkflowTaskException:

@@ -8,6 +8,7 @@ from ..auth.roles import role_for_lane
 from ..formschema import FormSchemaError, compile_form, load_form
 from ..formschema.instructions import check_instructions
 from ..formschema.loader import load_ui
+from .actions import operations
 from .engine import check_timer_literal
 from .evaluator import check_source
 from .xmlsafe import UnsafeXML, parse_xml
@@ -31,7 +32,8 @@ def lint_diagram(filename: str, data: bytes, forms: dict[str, str]) -> list[tupl
     lanes = {ref.text.strip(): lane.get("name") for lane in root.iterfind(".//bpmn:lane", NS)
              for ref in lane.iterfind("bpmn:flowNodeRef", NS) if ref.text}
     for task in root.iterfind(".//bpmn:userTask", NS):
-        problems.extend((filename, task.get("id"), msg) for msg in _user_task_problems(task, lanes, forms))
+        problems.extend((filename, task.get("id"), msg) for msg in _user_task_problems(task, _lanes_of(task, lanes),
+                                                                                      forms))
     problems.extend((filename, _owner_id(node), message) for node, message in _unsupported(root))
     for element, mode, label in _code_elements(root):
         problems.extend((filename, _owner_id(element), f"{label}: {msg}") for msg in check_source(element.text, mode))
@@ -40,6 +42,17 @@ def lint_diagram(filename: str, data: bytes, forms: dict[str, str]) -> list[tupl
     for process in root.iterfind("bpmn:process", NS):
         problems.extend((filename, element, msg) for element, msg in _flow_problems(process))
     return problems
+
+
+def _lanes_of(task, lanes):
+    """The lanes map, with a task inside a sub-process in the lane of its outermost enclosing sub-process (as the
+    engine places it)."""
+    node = task.getparent()
+    while node is not None and task.get("id") not in lanes:
+        if etree.QName(node).localname == "subProcess" and node.get("id") in lanes:
+            return {**lanes, task.get("id"): lanes[node.get("id")]}
+        node = node.getparent()
+    return lanes
 
 
 def _user_task_problems(task, lanes, forms):
@@ -76,7 +89,6 @@ def _user_task_problems(task, lanes, forms):
 
 
 UNSUPPORTED_NODES = {  # BPMN flow elements SIPROC cannot execute (a later issue may add connectors or DMN)
-    "serviceTask": "las tareas de servicio no se pueden ejecutar en SIPROC (no hay conectores)",
     "businessRuleTask": "las tareas de reglas de negocio (DMN) aún no se pueden ejecutar en SIPROC",
     "sendTask": "las tareas de envío de mensajes no se pueden ejecutar en SIPROC",
     "receiveTask": "las tareas de recepción de mensajes no se pueden ejecutar en SIPROC",
@@ -95,11 +107,30 @@ def _unsupported(root):
         if kind.namespace != NS["bpmn"]:
             continue
         name = kind.localname
-        if name in UNSUPPORTED_NODES:
+        if name == "serviceTask":
+            yield from _service_task_problems(node)
+        elif name in UNSUPPORTED_NODES:
             yield node, f"«{node.get('name') or node.get('id')}»: {UNSUPPORTED_NODES[name]}"
         elif name.endswith("EventDefinition") and name not in SUPPORTED_EVENTS:
             yield node, (f"el evento «{name.removesuffix('EventDefinition')}» no se puede ejecutar en SIPROC "
                          "(admitidos: temporizador, señal, error, escalamiento, terminación)")
+
+
+def _service_task_problems(node):
+    """A service task runs only an operation SIPROC registered (no connectors, no HTTP); its parameters are
+    diagram code like any other."""
+    name = node.get("name") or node.get("id")
+    operator = node.find(".//spiffworkflow:serviceTaskOperator", NS)
+    known = operations()
+    allowed = ", ".join(known) or "ninguna"
+    if operator is None or operator.get("id") not in known:
+        which = operator.get("id") if operator is not None else ""
+        yield node, (f"«{name}»: las tareas de servicio solo pueden usar las operaciones de SIPROC ({allowed}); "
+                     f"«{which}» no es una de ellas")
+        return
+    for parameter in operator.iterfind(".//spiffworkflow:parameter", NS):
+        for message in check_source(parameter.get("value") or "", "eval"):
+            yield node, f"«{name}», parámetro «{parameter.get('id')}»: {message}"
 
 
 def _code_elements(root):

@@ -50,9 +50,11 @@ def _evaluation():
 
 FORMS = [
     ("nivel_riesgo", _evaluation),
-    ("servicio_solicitado", lambda: {"institucion": "INM-MX", "servicio_solicitado": "Retorno asistido",
-                                     "fecha_envio": _today(), "consentimiento": "y"}),
-    ("fecha_respuesta", lambda: {"respuesta": "aceptada", "fecha_respuesta": _today(), "remitir_otra": "no"}),
+    ("remisiones-0-servicio_solicitado", lambda: {"remisiones-0-institucion": "INM-MX",
+                                                  "remisiones-0-servicio_solicitado": "Retorno asistido",
+                                                  "fecha_envio": _today(), "consentimiento": "y"}),
+    ("fecha_respuesta", lambda: {"respuesta": "aceptada", "fecha_respuesta": _today()}),
+    ("remitir_otra", lambda: {"remitir_otra": "no"}),
     ("tipo_asistencia", lambda: {"tipo_asistencia": "documentacion", "fecha_atencion": _today(),
                                  "descripcion": "Salvoconducto emitido", "monto": "250.50", "moneda": "MXN",
                                  "fuente_financiamiento": "FOSMIH"}),

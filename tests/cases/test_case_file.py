@@ -61,8 +61,10 @@ def test_referral_without_institution_is_refused(login):
     instance = register_case(officer)
     submit(officer, single_open_task(instance_id=instance.id), EVALUACION_REMITIR)
     task = single_open_task(instance_id=instance.id)
-    response = submit(officer, task, {**REMISION, "institucion": ""}, expect=422)
-    assert "Este campo es obligatorio." in response.get_data(as_text=True)
+    response = submit(officer, task, {**REMISION, "remisiones-0-institucion": ""}, expect=422)
+    assert "Este campo es obligatorio." in response.get_data(as_text=True)  # the row's institution
+    nothing = submit(officer, task, {"fecha_envio": "2026-11-20", "consentimiento": "y"}, expect=422)
+    assert "Añada al menos 1" in nothing.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(Referral.id))) == 0
 
 
@@ -74,7 +76,7 @@ def test_referral_status_moves_on_from_the_case_page(login):
     case, referral = case_of(instance), db.session.scalar(db.select(Referral))
     url = f"/casos/{case.id}/remisiones/{referral.id}"
     bad = officer.post(url, data={"estado": "atendida", "texto": ""}, follow_redirects=True)
-    assert any("Indique el motivo o el resultado." in f for f in flashes(bad.get_data(as_text=True)))
+    assert any("Indique el resultado de la atención." in f for f in flashes(bad.get_data(as_text=True)))
     officer.post(url, data={"estado": "atendida", "texto": "Retorno realizado el 25/11"})
     db.session.expire_all()
     assert referral.status == "atendida" and referral.outcome == "Retorno realizado el 25/11"

@@ -5,7 +5,6 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from app.auth.models import User
 from app.cases.models import Case
@@ -188,28 +187,6 @@ def test_a_failing_instance_is_recorded_retried_with_back_off_and_does_not_stop_
         assert login(username).post("/admin/planificador/barrer").status_code == 403
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server(app):
-    import socket
-
-    with socket.socket() as probe:  # a free port for the real SMTP server
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, BASE_URL="https://siproc.example")
-    yield inbox
-    controller.stop()
 
 
 def test_notices_are_emailed_in_spanish_with_case_task_and_link_but_no_personal_data(login, users, smtp_server):

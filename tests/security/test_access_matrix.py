@@ -42,11 +42,16 @@ EXPECTED_GET = {
     "reference.rows": ADMIN,
     "reference.edit": ADMIN,
     "reference.new": ADMIN,
+    # public by design: whoever holds a live token sees that one referral (tests/cases/test_referrals.py tries
+    # guessed, tampered, reused, expired and revoked tokens)
+    "cases.referral_link": set(EVERYONE),
 }
 EXPECTED_POST = {
     "cases.add_note": EDIT_CASE,
     "cases.upload": EDIT_CASE,
     "cases.update_referral": EDIT_CASE,
+    "cases.renew_referral_link": EDIT_CASE,
+    "cases.referral_link": set(EVERYONE),  # the token is the credential; POSTs change data, tested elsewhere
     "cases.edit_person": EDIT_CASE,
     "cases.request_transfer": EDIT_CASE,
     "cases.override_consent": {"consul.tap"},
@@ -91,8 +96,14 @@ def world(login, users):
     other_number = db.session.get(Case, other.case_id).number
     login("oficial.hou").post("/casos/emergencia", data={
         "numero": other_number, "motivo": "Hospital de Houston pide confirmar identidad"})
+    from app.cases import referrals
+    from app.core import clock
+
+    token = referrals.issue_link(db.session.scalar(db.select(Referral)), clock.now())
+    db.session.commit()
     db.session.expire_all()
     return {
+        "token": token,
         "case_id": case.id,
         "task_id": single_open_task(instance_id=instance.id).id,
         "referral_id": db.session.scalar(db.select(Referral.id)),

@@ -38,11 +38,12 @@ def test_anonymous_users_are_sent_to_login(client, path):
     assert client.get("/login").status_code == 200
 
 
-def test_public_endpoints_are_only_login_and_static(app):
+def test_public_endpoints_are_only_login_static_and_the_institutions_referral_link(app):
     """auth.login_code (the second-factor step) only works for a session that passed the password step; the
-    health endpoints answer a status word and the failed checks' names, never data."""
+    health endpoints answer a status word and the failed checks' names, never data; cases.referral_link opens
+    one referral for the holder of its token (tests/cases/test_referrals.py)."""
     public = sorted(e for e, view in app.view_functions.items() if rule_of(view)[0] == PUBLIC)
-    assert public == ["auth.login", "auth.login_code", "ops.live", "ops.ready"]
+    assert public == ["auth.login", "auth.login_code", "cases.referral_link", "ops.live", "ops.ready"]
 
 
 def test_wrong_password_is_refused_in_spanish(client):

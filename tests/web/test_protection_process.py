@@ -35,7 +35,7 @@ def test_referral_branch_with_supervisor_rejection_then_approval(login):
     steps = [
         ("Evaluación de necesidades y riesgos", EVALUACION_REMITIR, "en_remision"),
         ("Remisión a institución", REMISION, "en_remision"),
-        ("Respuesta de la institución", RESPUESTA_ACEPTADA, "en_atencion"),
+        ("Respuesta de la institución · INM México", RESPUESTA_ACEPTADA, "en_atencion"),
         ("Atención brindada", ATENCION, "en_seguimiento"),
         ("Seguimiento", SEGUIMIENTO_FIN, "en_seguimiento"),
         ("Propuesta de cierre", PROPUESTA, "cierre_propuesto"),
@@ -69,7 +69,8 @@ def test_referral_branch_with_supervisor_rejection_then_approval(login):
     page = consul.get(f"/casos/{case.id}").get_data(as_text=True)
     assert "Cerrado" in page and "Rechazar: el caso vuelve a atención" in page
     events = db.session.scalars(db.select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
-    assert len(events) == 12  # registro + 6 steps + rejection + 3 repeated steps + approval
+    # registro + 6 steps + rejection + 3 repeated steps + approval, and the referral: sent, its letter filed, answered
+    assert len(events) == 15
     assert all(e.actor_id is not None for e in events)
 
 
@@ -152,8 +153,10 @@ def test_conditional_rule_requires_rejection_reason(login):
     response = submit(officer, task, {**RESPUESTA_ACEPTADA, "respuesta": "rechazada"}, expect=422)
     assert "Este campo es obligatorio." in response.get_data(as_text=True)
     assert single_open_task(instance_id=instance.id).id == task.id
-    submit(officer, task, {**RESPUESTA_ACEPTADA, "respuesta": "rechazada", "motivo_rechazo": "Sin cupo",
-                           "remitir_otra": "si"})
+    submit(officer, task, {**RESPUESTA_ACEPTADA, "respuesta": "rechazada", "motivo_rechazo": "Sin cupo"})
+    decision = single_open_task(instance_id=instance.id)
+    assert decision.title == "¿Remitir a otra institución?"  # a rejection asks whether to refer elsewhere
+    submit(officer, decision, {"remitir_otra": "si"})
     assert single_open_task(instance_id=instance.id).title == "Remisión a institución"
 
 

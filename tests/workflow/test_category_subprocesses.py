@@ -110,7 +110,7 @@ def _generic_path_to_closure(officer, consul, instance, referral=False):
     """From "¿Requiere remisión?" on: optional referral, assistance, follow-up, closure approved."""
     if referral:
         _step(officer, instance, "Remisión a institución", REMISION)
-        _step(officer, instance, "Respuesta de la institución", RESPUESTA_ACEPTADA)
+        _step(officer, instance, "Respuesta de la institución · INM México", RESPUESTA_ACEPTADA)
     for title, data in (("Atención brindada", ATENCION), ("Seguimiento", SEGUIMIENTO_FIN),
                         ("Propuesta de cierre", PROPUESTA)):
         _step(officer, instance, title, data)
@@ -183,7 +183,8 @@ def test_repatriacion_de_restos_with_fosmih_approval_then_referral(login):
     assert _history(instance) == [
         "Registro del caso", "Evaluación de necesidades y riesgos", "Documentos para la repatriación", "Funeraria",
         "Aprobación de financiamiento FOSMIH", "Registro de la asistencia FOSMIH", "Traslado de los restos",
-        "Entrega a la familia", "Remisión a institución", "Respuesta de la institución", "Atención brindada",
+        "Entrega a la familia", "Remisión a institución", "Respuesta de la institución · INM México",
+        "Atención brindada",
         "Seguimiento", "Propuesta de cierre", "Aprobación de cierre"]
 
 
@@ -271,13 +272,14 @@ def test_category_without_subprocess_goes_straight_to_the_generic_path(login):
     _generic_path_to_closure(officer, consul, instance, referral=True)
     titles = {t.title for t in db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id))}
     assert titles == {"Registro del caso", "Evaluación de necesidades y riesgos", "Remisión a institución",
-                      "Respuesta de la institución", "Atención brindada", "Seguimiento", "Propuesta de cierre",
-                      "Aprobación de cierre"}
+                      "Respuesta de la institución · INM México", "Atención brindada", "Seguimiento",
+                      "Propuesta de cierre", "Aprobación de cierre"}
 
 
 def test_main_version_carries_the_subprocess_specs_and_their_forms(app):
     main = latest_version("proteccion_consular")
-    assert set(json.loads(main.spec_json)["subprocess_specs"]) == SUBPROCESSES
+    # the called processes, and the referral subprocess embedded in the main diagram
+    assert set(json.loads(main.spec_json)["subprocess_specs"]) == SUBPROCESSES | {"SubProcess_remisiones"}
     forms = json.loads(main.forms_json)
     assert {"det_visita.json", "rep_aprobacion_fosmih.json", "bus_acciones.json", "nna_remision_senaf.json",
             "nna_remision_senaf_ui.json"} <= set(forms)
