@@ -81,6 +81,55 @@ class ProtectedTable:
             yield [label, *shown]
 
 
+@dataclass
+class SummaryTable:
+    """A published table of medians and percentages, not of additive counts: no totals, no complementary
+    suppression; each figure is shown only when the counts it is computed from are not small (`median_cell`,
+    `share_cell`). Same interface as ProtectedTable for the exports (title, rows(), exposed)."""
+
+    title: str
+    header: list[str]
+    body: list[list[str]]
+    note: str | None = None
+    exposed: list[Cell] = field(default_factory=list)  # always empty: a hidden figure cannot be recomputed
+
+    def rows(self) -> Iterator[list[str]]:
+        yield list(self.header)
+        yield from (list(row) for row in self.body)
+        if self.note:
+            yield [self.note]
+
+
+SUMMARY_NOTE_ES = (
+    "«<5»: cifra calculada sobre menos de 5 remisiones, o que permitiría deducir un número de 1 a 4 "
+    "remisiones; no se publica. «—»: sin remisiones que contar."
+)
+NO_DATA_MARK = "—"
+
+
+def _figure(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def median_cell(n: int, median) -> str:
+    """A median over n units, shown only when n is 0 (nothing to show) or at least THRESHOLD."""
+    if not n or median is None:
+        return NO_DATA_MARK
+    if n < THRESHOLD:
+        return PRIMARY_MARK
+    return _figure(median)
+
+
+def share_cell(part: int, whole: int) -> str:
+    """part / whole as a percentage, hidden when whole, part or whole - part is a count from 1 to THRESHOLD - 1
+    (with the denominator known from other tables, the percentage would give the small count away)."""
+    if not whole:
+        return NO_DATA_MARK
+    if any(0 < count < THRESHOLD for count in (whole, part, whole - part)):
+        return PRIMARY_MARK
+    return _figure(round(100 * part / whole, 1))
+
+
 def protect(
     title: str, row_header: str, row_labels: list[str], col_labels: list[str], cells: list[list[int]]
 ) -> ProtectedTable:

@@ -16,6 +16,7 @@ from ..cases.models import (
     Referral,
     label,
 )
+from ..core import clock
 from ..extensions import db
 from ..reference.models import CaseCategory, Department, Municipality, Office
 from . import cells, disclosure
@@ -71,7 +72,26 @@ def publication_tables(filters: ind.Filters) -> list[disclosure.ProtectedTable]:
                                      [names["institutions"].get(i, i) for i in institutions],
                                      [ind.referral_status_label(s) for s in statuses],
                                      [[referrals.get((i, s), 0) for s in statuses] for i in institutions]))
+    tables.append(referral_times_table(filters, names))
     return tables
+
+
+def referral_times_table(filters: ind.Filters, names: dict, now=None) -> disclosure.SummaryTable:
+    """Medians and percentages of the referrals sent in the period, per institution, with small bases hidden."""
+    times, _total = ind._referral_times(filters, now or clock.now())
+    body = []
+    for code in sorted(times):
+        t = times[code]
+        body.append([names["institutions"].get(code, code),
+                     disclosure.median_cell(t["response_days"]["n"], t["response_days"]["median"]),
+                     disclosure.median_cell(t["outcome_days"]["n"], t["outcome_days"]["median"]),
+                     disclosure.share_cell(t["on_time"], t["due"]),
+                     disclosure.share_cell(t["via_link"], t["answered"])])
+    return disclosure.SummaryTable(
+        _("Tiempos de respuesta de las remisiones por institución"),
+        [_("Institución"), _("Mediana de días hasta la respuesta"), _("Mediana de días hasta el resultado"),
+         _("% respondidas dentro del plazo"), _("% respondidas por el enlace")],
+        body, note=disclosure.SUMMARY_NOTE_ES)
 
 
 def _preamble(scope: str, clean: dict) -> list[list[str]]:
@@ -86,7 +106,17 @@ def _published_rows(table) -> list[list]:
     if table.exposed:
         return [[_("Cuadro omitido: con estas cifras no puede publicarse sin revelar casos individuales.")]]
     rows = list(table.rows())
-    return [rows[0]] + [[row[0], *[int(v) if v.isdigit() else v for v in row[1:]]] for row in rows[1:]]
+    return [rows[0]] + [[row[0], *[_as_number(v) for v in row[1:]]] for row in rows[1:]]
+
+
+def _as_number(shown: str):
+    """A shown figure as a number ("12" -> 12, "4.5" -> 4.5); marks ("<5", "*", "—") stay text."""
+    if shown.isdigit():
+        return int(shown)
+    whole, dot, tenths = shown.partition(".")
+    if dot and whole.isdigit() and tenths.isdigit():
+        return float(shown)
+    return shown
 
 
 def publication_csv(tables, scope: str, clean: dict):

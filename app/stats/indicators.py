@@ -6,6 +6,7 @@ joined to case_facts only when a filter on the case (sex, age band…) needs it.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -57,6 +58,32 @@ CATALOGUE = [
                  "rechazada, atendida, revocada)."),
               "COUNT(referrals) WHERE sent_at BETWEEN inicio AND fin GROUP BY institution, status",
               (_l("institución"), _l("estado")), _l("remisiones")),
+    Indicator("remisiones_dias_respuesta", _l("Mediana de días hasta la respuesta"),
+              _l("Por institución, mediana de días naturales entre el envío de la remisión y la fecha en que la "
+                 "institución respondió (aceptó o rechazó), de las remisiones enviadas en el periodo que ya "
+                 "tienen respuesta."),
+              "MEDIAN(response_at - sent_at) WHERE sent_at BETWEEN inicio AND fin AND response_at IS NOT NULL "
+              "GROUP BY institution", (_l("institución"),), _l("días")),
+    Indicator("remisiones_dias_resultado", _l("Mediana de días hasta el resultado"),
+              _l("Por institución, mediana de días naturales entre el envío de la remisión y la fecha del "
+                 "resultado (remisión atendida), de las remisiones enviadas en el periodo que ya lo tienen."),
+              "MEDIAN(outcome_on - sent_at) WHERE sent_at BETWEEN inicio AND fin AND outcome_on IS NOT NULL "
+              "GROUP BY institution", (_l("institución"),), _l("días")),
+    Indicator("remisiones_dentro_plazo", _l("Respondidas dentro del plazo"),
+              _l("Por institución, porcentaje de las remisiones con plazo de respuesta, enviadas en el periodo, "
+                 "cuya respuesta llegó a SIPROC a más tardar al vencer el plazo. Cuentan las remisiones con "
+                 "plazo que ya tienen respuesta o cuyo plazo ya venció (en este momento); las que aún están "
+                 "en plazo sin respuesta no cuentan todavía, y las revocadas sin respuesta no cuentan."),
+              "COUNT(referrals) WHERE responded_at <= deadline_at / COUNT(referrals) WHERE deadline_at IS NOT "
+              "NULL AND (response_at IS NOT NULL OR deadline_at < ahora) AND sent_at BETWEEN inicio AND fin "
+              "GROUP BY institution", (_l("institución"),), _l("% de remisiones")),
+    Indicator("remisiones_por_enlace", _l("Respondidas por el enlace"),
+              _l("Por institución, porcentaje de las remisiones enviadas en el periodo y ya respondidas cuya "
+                 "respuesta llegó por el enlace seguro de la institución (y no registrada por el personal "
+                 "consular en la tarea o en el caso, ni por la API)."),
+              "COUNT(referrals) WHERE answered_via = 'enlace' / COUNT(referrals) WHERE response_at IS NOT NULL "
+              "AND sent_at BETWEEN inicio AND fin GROUP BY institution", (_l("institución"),),
+              _l("% de remisiones")),
     Indicator("dias_al_cierre", _l("Días del registro al cierre"),
               _l("Mediana y media de días naturales entre la apertura y el cierre, de los casos cerrados en el "
                  "periodo."), "MEDIAN/AVG(closed_on - opened_on) WHERE closed_on BETWEEN inicio AND fin",
@@ -128,6 +155,8 @@ class Dashboard:
     by_municipality: dict[str | None, int] = field(default_factory=dict)
     children: dict[bool, int] = field(default_factory=dict)
     referrals: dict[tuple[str, str], int] = field(default_factory=dict)
+    referral_times: dict[str, dict] = field(default_factory=dict)  # institution -> ReferralTimes.as_dict()
+    referral_times_total: dict = field(default_factory=dict)  # every institution together
     days_to_close: dict = field(default_factory=dict)
     days_to_help: dict = field(default_factory=dict)
     overdue_by_office: dict[int, int] = field(default_factory=dict)
@@ -206,6 +235,7 @@ def compute(filters: Filters, now: datetime | None = None) -> Dashboard:
     d.days_to_close = _days(F.days_to_close, base + closed_in_period)
     d.days_to_help = _days(F.days_to_first_assistance, base + in_period)
     d.referrals = _referrals(filters)
+    d.referral_times, d.referral_times_total = _referral_times(filters, now)
     d.assistance = _assistance(filters)
     d.overdue_by_office = _overdue(filters, now)
     return d
@@ -226,6 +256,67 @@ def _referrals(filters: Filters) -> dict[tuple[str, str], int]:
              .where(*conditions, r.sent_at >= filters.start, r.sent_at <= filters.end)
              .group_by(r.institution_code, r.status))
     return {(i, s): n for i, s, n in db.session.execute(query)}
+
+
+@dataclass
+class ReferralTimes:
+    """What the response-time indicators of one institution (or all together) are computed from."""
+
+    sent: int = 0
+    response_days: Counter = field(default_factory=Counter)  # days from sending to the answer -> referrals
+    outcome_days: Counter = field(default_factory=Counter)  # days from sending to the outcome -> referrals
+    due: int = 0  # with a deadline, and answered or past it: the denominator of "dentro del plazo"
+    on_time: int = 0  # of those, answered (responded_at) by the deadline
+    via_link: int = 0  # answered through the institution's own link
+
+    def add(self, sent_at, response_at, outcome_on, deadline_at, responded_at, answered_via, status, now) -> None:
+        self.sent += 1
+        if response_at is not None:
+            self.response_days[max(0, (response_at - sent_at).days)] += 1
+            if answered_via == "enlace":
+                self.via_link += 1
+        if outcome_on is not None:
+            self.outcome_days[max(0, (outcome_on - sent_at).days)] += 1
+        if deadline_at is not None:
+            deadline = clock.as_utc(deadline_at)
+            answered = response_at is not None or responded_at is not None
+            withdrawn = status == "revocada" and not answered  # the consulate withdrew it: no answer was owed
+            if (answered or deadline < now) and not withdrawn:
+                self.due += 1
+                if responded_at is not None and clock.as_utc(responded_at) <= deadline:
+                    self.on_time += 1
+
+    def as_dict(self) -> dict:
+        answered = sum(self.response_days.values())
+        return {"sent": self.sent, "answered": answered,
+                "response_days": distribution(self.response_days.items()),
+                "outcome_days": distribution(self.outcome_days.items()),
+                "due": self.due, "on_time": self.on_time, "on_time_pct": share(self.on_time, self.due),
+                "via_link": self.via_link, "via_link_pct": share(self.via_link, answered)}
+
+
+def share(part: int, whole: int) -> float | None:
+    """part of whole as a percentage with one decimal (None when whole is 0)."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _referral_times(filters: Filters, now: datetime) -> tuple[dict[str, dict], dict]:
+    """Response times per institution of the referrals sent in the period (cases passing the filters).
+
+    Only the needed columns are read (Core rows, no ORM objects); the day differences and medians are computed
+    here, so SQLite and PostgreSQL give the same figures without dialect date functions."""
+    r = Referral.__table__.c
+    source, conditions = _joined(Referral.__table__, r.case_id, filters)
+    query = (sa.select(r.institution_code, r.sent_at, r.response_at, r.outcome_on, r.deadline_at, r.responded_at,
+                       r.answered_via, r.status).select_from(source)
+             .where(*conditions, r.sent_at >= filters.start, r.sent_at <= filters.end))
+    now = clock.as_utc(now)
+    per_institution: dict[str, ReferralTimes] = {}
+    total = ReferralTimes()
+    for institution, *values in db.session.execute(query):
+        per_institution.setdefault(institution, ReferralTimes()).add(*values, now)
+        total.add(*values, now)
+    return {code: times.as_dict() for code, times in per_institution.items()}, total.as_dict()
 
 
 def _assistance(filters: Filters) -> list[dict]:

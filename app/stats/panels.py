@@ -38,8 +38,10 @@ def lookups() -> dict:
     }
 
 
-def _chart(id_, kind, labels, datasets, link=None):
+def _chart(id_, kind, labels, datasets, link=None, unit=None):
     spec = {"id": id_, "type": kind, "labels": labels, "datasets": datasets}
+    if unit:
+        spec["unit"] = unit
     if link:
         spec["link"] = link
     return spec
@@ -141,6 +143,8 @@ def build(d: ind.Dashboard, names: dict | None = None) -> list[Panel]:
         wide=True, totals=[_("Total"), *[sum(d.referrals.get((i, s), 0) for i in institutions) for s in statuses],
                            sum(d.referrals.values())]))
 
+    panels.append(referral_times_panel(d, names))
+
     over = sorted(d.overdue_by_office.items(), key=lambda kv: (-kv[1], kv[0]))
     over_labels = [names["offices"].get(oid, str(oid)) for oid, _n in over]
     panels.append(Panel(
@@ -159,6 +163,40 @@ def build(d: ind.Dashboard, names: dict | None = None) -> list[Panel]:
                [{"label": _("Asistencias"), "data": [a["count"] for a in d.assistance]}]),
         wide=True, totals=[_("Total"), "", "", sum(a["count"] for a in d.assistance), None]))
     return panels
+
+
+def share_label(part: int, whole: int) -> str | None:
+    """«66.7 % (2 de 3)»: the percentage with the counts it comes from (None when there is nothing to count)."""
+    pct = ind.share(part, whole)
+    if pct is None:
+        return None
+    return _("%(pct)s %% (%(part)d de %(whole)d)", pct=f"{pct:g}", part=part, whole=whole)
+
+
+def referral_times_panel(d: ind.Dashboard, names: dict) -> Panel:
+    times = d.referral_times
+    institutions = sorted(times, key=lambda i: (-times[i]["sent"], i))
+    inst_labels = [names["institutions"].get(i, i) for i in institutions]
+
+    def row(label, t):
+        return [label, t["sent"], t["answered"], t["response_days"]["median"], t["outcome_days"]["median"],
+                share_label(t["on_time"], t["due"]), share_label(t["via_link"], t["answered"])]
+
+    total = d.referral_times_total or ind.ReferralTimes().as_dict()
+    return Panel(
+        "tiempos-remisiones", _("Tiempos de respuesta de las remisiones por institución"),
+        "remisiones_dias_respuesta",
+        [_("Institución"), _("Remisiones"), _("Respondidas"), _("Mediana días respuesta"),
+         _("Mediana días resultado"), _("% dentro del plazo"), _("% por el enlace")],
+        [row(lbl, times[i]) for i, lbl in zip(institutions, inst_labels, strict=True)],
+        _chart("tiempos-remisiones", "bar", inst_labels,
+               [{"label": _("Mediana de días hasta la respuesta"),
+                 "data": [times[i]["response_days"]["median"] for i in institutions]},
+                {"label": _("Mediana de días hasta el resultado"),
+                 "data": [times[i]["outcome_days"]["median"] for i in institutions]}], unit=_("días")),
+        note=_("Remisiones enviadas en el periodo. Dentro del plazo: de las remisiones con plazo ya respondidas "
+               "o con el plazo vencido. Por el enlace: de las respondidas."),
+        wide=True, totals=row(_("Total"), total))
 
 
 def chart_data(panels: list[Panel]) -> dict:
