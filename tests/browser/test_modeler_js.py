@@ -353,6 +353,12 @@ def test_editor_side_panel_save_validate_publish(fake_server, page):
 
     xml = last_post(posts, "save")["xml"]
     root, by_id = parse(xml)
+    # what the engine needs of the referral sub-process survives the editor: the collection it runs over (a
+    # reference bpmn-js keeps only because it names a data object), the service task's operator, its own plane
+    assert "<bpmn:loopDataInputRef>remisiones</bpmn:loopDataInputRef>" in xml
+    assert "<bpmn:loopDataOutputRef>respuestas</bpmn:loopDataOutputRef>" in xml
+    assert 'serviceTaskOperator id="siproc/remision_recordatorio"' in xml
+    assert 'bpmnElement="SubProcess_remisiones"' in xml and 'id="Timer_plazo_remision"' in xml
     task = by_id("Task_registro")
     assert task.get("name") == "Registro inicial del caso"
     assert properties(task) == {"formJsonSchemaFilename": "registro_caso.json",
