@@ -1,5 +1,5 @@
 """Case file actions outside the workflow: notes, documents, referral updates, person data, transfers."""
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -75,14 +75,20 @@ def download(case_id, attachment_id):
                      as_attachment=True, download_name=clean_filename(attachment.filename) or "documento", max_age=0)
 
 
+def _referral_of(case, referral_id) -> Referral:
+    """The case's referral; another case's referral is not found (404), as a guessed id is."""
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or referral.case_id != case.id:
+        abort(404)
+    return referral
+
+
 @bp.route("/casos/<int:case_id>/remisiones/<int:referral_id>", methods=["POST"])
 @rule(AUTHENTICATED, on="can_edit_case")
 def update_referral(case_id, referral_id):
     """The officer records what happened to a referral (an answer by phone, the outcome, a revocation)."""
     case = _editable_case(case_id)
-    referral = db.get_or_404(Referral, referral_id)
-    if referral.case_id != case.id:
-        return _back(case, _("La remisión no pertenece a este caso. No se guardó nada."), "danger")
+    referral = _referral_of(case, referral_id)
     return _act_on(case, lambda: referrals.move(
         referral, request.form.get("estado") or "", channel="caso", now=clock.now(), user=current_user,
         text=request.form.get("texto")), _("Remisión actualizada."))
@@ -93,9 +99,7 @@ def update_referral(case_id, referral_id):
 def renew_referral_link(case_id, referral_id):
     """Annul the institution's links and e-mail it a new one (a lost or forwarded e-mail)."""
     case = _editable_case(case_id)
-    referral = db.get_or_404(Referral, referral_id)
-    if referral.case_id != case.id:
-        return _back(case, _("La remisión no pertenece a este caso. No se guardó nada."), "danger")
+    referral = _referral_of(case, referral_id)
     return _act_on(case, lambda: referrals.renew_link(referral, current_user, clock.now()),
                    _("Se anularon los enlaces anteriores y se envió uno nuevo al punto focal de la institución."))
 

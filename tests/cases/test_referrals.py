@@ -425,3 +425,15 @@ def test_the_institution_page_respects_consent(app, linked):
     html = app.test_client().get(f"/remision/{token}").get_data(as_text=True)
     assert "0501-1988-02231" not in html and "Riesgo inminente" not in html
     assert "sin consentimiento" in html and "José Ángel" in html
+
+
+def test_a_referral_of_another_case_is_not_found_through_this_case(app, login):
+    officer = login("oficial.tap")
+    first = referrals_of(refer(officer, ("INM-MX", "Retorno asistido")))[0]
+    second = referrals_of(refer(officer, ("OIM", "Albergue temporal")))[0]
+    before = snapshot(Referral)
+    for path in ("", "/enlace"):
+        response = officer.post(f"/casos/{first.case_id}/remisiones/{second.id}{path}",
+                                data={"estado": "revocada", "texto": "Por error"})
+        assert response.status_code == 404
+    assert snapshot(Referral) == before
