@@ -57,7 +57,7 @@ def upload(case_id):
     if upload is None:
         return _back(case, _("Elija un archivo. No se guardó nada."), "danger")
     return _act_on(case, lambda: records.store_attachment(
-        case, current_user, upload, request.form.get("descripcion"), clock.now(), _uploads_dir(),
+        case, current_user, upload, request.form.get("descripcion"), clock.now(), records.uploads_dir(),
         current_app.config["MAX_ATTACHMENT_BYTES"]), _("Documento guardado."))
 
 
@@ -71,7 +71,7 @@ def download(case_id, attachment_id):
         return render_template("errors/error.html", code=404, message=_("El documento no existe.")), 404
     audit.record("document_downloaded", case_id=case.id, object_type="attachment", object_id=attachment.id)
     db.session.commit()
-    return send_file(records.attachment_path(_uploads_dir(), attachment), mimetype=attachment.content_type,
+    return send_file(records.attachment_path(records.uploads_dir(), attachment), mimetype=attachment.content_type,
                      as_attachment=True, download_name=clean_filename(attachment.filename) or "documento", max_age=0)
 
 
@@ -199,10 +199,6 @@ def request_transfer(case_id):
     return _act_on(case, lambda: transfers.request_transfer(
         case, current_user, office_id, request.form.get("motivo"), clock.now()),
         _("Traslado solicitado. La oficina de destino debe aceptarlo."))
-
-
-def _uploads_dir():
-    return current_app.config.get("UPLOADS_DIR") or f"{current_app.instance_path}/uploads"
 
 
 def _person_form():

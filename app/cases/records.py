@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from ..core.errors import Conflict, DomainError
@@ -55,7 +56,7 @@ def add_note(case, user, text, now) -> CaseNote:
 def store_attachment(case, user, upload, description, now, uploads_dir, max_bytes) -> Attachment:
     """Save an uploaded file under uploads_dir by its SHA-256, refusing big files and other types."""
     filename, data, content_type = checked_upload(upload, max_bytes)
-    return _store(case, user, data, filename, content_type, description, now, uploads_dir)
+    return store_bytes(case, user, data, filename, content_type, description, now, uploads_dir)
 
 
 def checked_upload(upload, max_bytes, types=None) -> tuple[str, bytes, str]:
@@ -83,10 +84,17 @@ def checked_upload(upload, max_bytes, types=None) -> tuple[str, bytes, str]:
 
 def store_pdf(case, user, data: bytes, filename, description, now, uploads_dir) -> Attachment:
     """A PDF SIPROC made (a referral letter), kept with the case's documents."""
-    return _store(case, user, data, clean_filename(filename), "application/pdf", description, now, uploads_dir)
+    return store_bytes(case, user, data, clean_filename(filename), "application/pdf", description, now, uploads_dir)
 
 
-def _store(case, user, data, filename, content_type, description, now, uploads_dir) -> Attachment:
+def uploads_dir(app=None) -> str:
+    """Where documents live: UPLOADS_DIR, else instance/uploads."""
+    app = app or current_app
+    return app.config.get("UPLOADS_DIR") or f"{app.instance_path}/uploads"
+
+
+def store_bytes(case, user, data, filename, content_type, description, now, uploads_dir) -> Attachment:
+    """Keep checked bytes as a document of the case (user None: sent by an institution), with its timeline entry."""
     digest = hashlib.sha256(data).hexdigest()
     _write_once(Path(uploads_dir) / digest[:2] / digest, data)
     attachment = Attachment(case_id=case.id, sha256=digest, filename=filename[:200], content_type=content_type,

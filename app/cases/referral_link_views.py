@@ -18,7 +18,7 @@ from ..core.errors import DomainError
 from ..extensions import db
 from . import bp, referrals
 from .letter import shared_with_institution
-from .records import ALLOWED_TYPES, checked_upload
+from .records import ALLOWED_TYPES, checked_upload, store_bytes, uploads_dir
 
 DOCUMENT_TYPES = {k: ALLOWED_TYPES[k] for k in ("pdf", "png", "jpg", "jpeg")}
 ACTIONS = {"aceptar": "aceptada", "rechazar": "rechazada", "atencion": "en_atencion", "resultado": "atendida"}
@@ -85,13 +85,11 @@ def _answer(referral, token, now):
 
 
 def _store_document(referral, upload, name, now):
-    from .records import _store
-
     limit = current_app.config["MAX_ATTACHMENT_BYTES"]
     filename, data, content_type = checked_upload(upload, limit, DOCUMENT_TYPES)
-    _store(referral.case, None, data, filename, content_type,
+    store_bytes(referral.case, None, data, filename, content_type,
            _("Enviado por %(i)s (%(n)s) con el resultado de la remisión", i=referral.institution.short_name,
-             n=name[:80]), now, current_app.config.get("UPLOADS_DIR") or f"{current_app.instance_path}/uploads")
+             n=name[:80]), now, uploads_dir())
 
 
 def _refuse(referral, token, errors, message=None, status=422):

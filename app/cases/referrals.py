@@ -34,7 +34,7 @@ from ..workflow import services as workflow
 from ..workflow.actions import service_operation
 from ..workflow.models import HumanTask
 from .models import REFERRAL_CHANNELS, REFERRAL_STATUSES, Referral, ReferralLink, ReferralMail
-from .records import require_open
+from .records import require_open, uploads_dir
 from .services import record_event
 from .signals import tell
 
@@ -125,7 +125,7 @@ def _store_letter(referral, user, now):
     filename = f"oficio-{referral.case.number}-R{referral.id}.pdf"
     attachment = store_pdf(referral.case, user, pdf, filename,
                            _("Oficio de remisión a %(i)s", i=referral.institution.short_name), now,
-                           current_app.config.get("UPLOADS_DIR") or f"{current_app.instance_path}/uploads")
+                           uploads_dir())
     db.session.flush()
     referral.letter_attachment_id = attachment.id
 
@@ -156,11 +156,10 @@ def move(referral: Referral, to: str, *, channel: str, now, user=None, text=None
         referral.revocation_reason = text
     if to in FINAL:
         _close_links(referral, now)
-    who = {"enlace": _("%(name)s, de %(i)s", name=referral.answered_by or _("la institución"),
-                       i=referral.institution.short_name)}.get(channel)
     details = [[_("Antes"), previous], [_("Registrado"), str(REFERRAL_CHANNELS[channel])]]
-    if who:
-        details.append([_("Respondió"), who])
+    if channel == "enlace":
+        details.append([_("Respondió"), _("%(name)s, de %(i)s", name=referral.answered_by or _("la institución"),
+                                           i=referral.institution.short_name)])
     if text:
         details.append([needed.capitalize() if needed else _("Detalle"), text[:500]])
     record_event(case.id, "referral_updated",
@@ -415,7 +414,7 @@ def institution_message(config, outgoing):
     if outgoing.kind == "envio" and referral.letter is not None:
         from .records import attachment_path
 
-        path = attachment_path(config.get("UPLOADS_DIR") or f"{current_app.instance_path}/uploads", referral.letter)
+        path = attachment_path(uploads_dir(), referral.letter)
         mail.add_attachment(path.read_bytes(), maintype="application", subtype="pdf",
                             filename=referral.letter.filename)
     return mail

@@ -7,6 +7,7 @@ from ..core import clock
 from ..core.access import rule
 from ..core.web import act
 from . import bp
+from .records import uploads_dir
 from .retention import apply as apply_retention
 from .retention import plan as retention_plan
 
@@ -32,7 +33,3 @@ def retention_run():
 def _applied(count):
     flash(_("%(n)d casos anonimizados.", n=count), "success")
     return redirect(url_for("cases.retention"))
-
-
-def uploads_dir():
-    return current_app.config.get("UPLOADS_DIR") or f"{current_app.instance_path}/uploads"

@@ -11,6 +11,7 @@ log = logging.getLogger(__name__)
 def _jobs(scheduler, app):
     from ..audit.services import seal_pending
     from ..cases import retention
+    from ..cases.records import uploads_dir
     from ..extensions import db
     from .sweep import run_sweep
 
@@ -23,8 +24,7 @@ def _jobs(scheduler, app):
 
     def retention_job():
         with app.app_context():
-            uploads = app.config.get("UPLOADS_DIR") or f"{app.instance_path}/uploads"
-            count = retention.apply(clock.now(), app.config["RETENTION_YEARS_AFTER_CLOSURE"], uploads)
+            count = retention.apply(clock.now(), app.config["RETENTION_YEARS_AFTER_CLOSURE"], uploads_dir(app))
             db.session.commit()
             seal_pending()
             if count:
