@@ -42,6 +42,11 @@ class Person(db.Model):
     """A national the consular network protects; one row per person, several cases over time."""
 
     __tablename__ = "persons"
+    __table_args__ = (  # duplicate detection's blocks (app/cases/persons.py duplicate_candidates)
+        Index("ix_persons_match_given_first", "given_name_sound", "first_surname_sound", "birth_year"),
+        Index("ix_persons_match_given_second", "given_name_sound", "second_surname_sound", "birth_year"),
+        Index("ix_persons_birth_date", "birth_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     given_names: Mapped[str] = mapped_column(String(120))
@@ -68,6 +73,12 @@ class Person(db.Model):
     search_text: Mapped[str] = mapped_column(Text, default="")  # accent-free, lower-case names
     first_surname_key: Mapped[str] = mapped_column(String(80), default="", index=True)
     second_surname_key: Mapped[str] = mapped_column(String(80), default="", index=True)
+    # duplicate detection keys (app/cases/matching.py), set by persons.refresh_search_keys
+    given_name_sound: Mapped[str | None] = mapped_column(String(16))
+    first_surname_sound: Mapped[str | None] = mapped_column(String(16))
+    second_surname_sound: Mapped[str | None] = mapped_column(String(16))
+    birth_year: Mapped[int | None]  # from the birth date, or the registration year minus the estimated age
+    family_phone_digits: Mapped[str | None] = mapped_column(String(20), index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
     anonymised_at: Mapped[datetime | None]

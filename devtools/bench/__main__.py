@@ -17,6 +17,7 @@ BENCHMARKS = [
     "devtools.bench.inbox",
     "devtools.bench.timers",
     "devtools.bench.dashboard",
+    "devtools.bench.duplicates",
 ]
 
 

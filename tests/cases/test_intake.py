@@ -110,3 +110,76 @@ def test_unknown_municipality_in_dni_warns_but_saves(login):
     follow = officer.get(response.headers["Location"]).get_data(as_text=True)
     assert any("0899" in f and "catálogo" in f for f in flashes(follow))
     assert db.session.scalar(db.select(Person.dni)) == "0899199012345"
+
+
+# ---------------------------------------------------------------------------------------------- issue 17.3
+MARIA = {**REGISTRO, "nombres": "María José", "primer_apellido": "López", "segundo_apellido": "Martínez",
+         "sexo": "F", "fecha_nacimiento": "1991-05-14", "dni": "", "municipio_origen": "0801"}
+
+
+def _count(model):
+    return db.session.scalar(db.select(db.func.count(model.id)))
+
+
+def test_second_surname_left_out_asks_for_a_decision_with_the_reason(login):
+    officer = login("oficial.tap")
+    _register(officer, MARIA)
+    task, response = _register(officer, {**MARIA, "segundo_apellido": ""}, expect=409)
+    html = response.get_data(as_text=True)
+    assert 'data-testid="candidates"' in html and "María José López Martínez" in html
+    assert "nombre y fecha de nacimiento parecidos" in html and "falta uno de los apellidos" in html
+    assert (_count(Person), _count(Case)) == (1, 1)
+    existing = db.session.scalar(db.select(Person))
+    submit(officer, task, {**MARIA, "segundo_apellido": "", "siproc_persona": str(existing.id)})
+    assert (_count(Person), _count(Case)) == (1, 2)
+
+
+def test_same_passport_under_another_name_is_never_a_silent_second_person(login):
+    officer = login("oficial.tap")
+    _register(officer, {**MARIA, "pasaporte": "F1234567"})
+    other_name = {**REGISTRO, "nombres": "Karla", "primer_apellido": "Zelaya", "segundo_apellido": "", "sexo": "F",
+                  "fecha_nacimiento": "1985-01-01", "dni": "", "pasaporte": "f123-4567"}
+    task, response = _register(officer, other_name, expect=409)
+    html = response.get_data(as_text=True)
+    assert "mismo pasaporte" in html and "María José López Martínez" in html
+    assert _count(Person) == 1
+    # the officer decides it is another person: saved, and told the passport is shared
+    response = submit(officer, task, {**other_name, "siproc_persona": "nueva"})
+    assert _count(Person) == 2
+    follow = officer.get(response.headers["Location"]).get_data(as_text=True)
+    assert any("mismo número de pasaporte" in f for f in flashes(follow))
+
+
+def test_same_passport_can_be_linked_by_the_officer(login):
+    officer = login("oficial.tap")
+    _register(officer, {**MARIA, "pasaporte": "F1234567"})
+    existing = db.session.scalar(db.select(Person))
+    other_name = {**MARIA, "nombres": "Marijose", "primer_apellido": "Lopes", "segundo_apellido": "",
+                  "fecha_nacimiento": "", "edad_estimada": "40", "pasaporte": "F1234567"}
+    task, _ = _register(officer, other_name, expect=409)
+    submit(officer, task, {**other_name, "siproc_persona": str(existing.id)})
+    assert _count(Person) == 1 and db.session.scalars(db.select(Case.person_id)).all() == [existing.id] * 2
+
+
+def test_phone_of_an_existing_family_contact_warns(login):
+    officer = login("oficial.tap")
+    _register(officer, {**MARIA, "contacto_familiar": "Rosa Martínez", "telefono_contacto": "2233-4455"})
+    mother = {**REGISTRO, "nombres": "Rosa", "primer_apellido": "Martínez", "segundo_apellido": "Cruz",
+              "sexo": "F", "fecha_nacimiento": "1965-02-02", "dni": "", "telefono": "+504 2233-4455"}
+    task, response = _register(officer, mother, expect=409)
+    html = response.get_data(as_text=True)
+    assert "su teléfono es el del contacto familiar de esta persona" in html
+    assert _count(Person) == 1
+    submit(officer, task, {**mother, "siproc_persona": "nueva"})
+    assert _count(Person) == 2
+
+
+def test_reasons_of_another_offices_candidate_are_not_shown(login):
+    _register(login("oficial.hou"), {**MARIA, "pasaporte": "F1234567", "pais_ubicacion": "US",
+                                     "ciudad_ubicacion": "Houston"})
+    officer = login("oficial.tap")
+    _, response = _register(officer, {**MARIA, "segundo_apellido": "", "pasaporte": "F1234567"}, expect=409)
+    html = response.get_data(as_text=True)
+    assert 'data-testid="hidden-candidate"' in html
+    for leaked in ("mismo pasaporte", "falta uno de los apellidos", "Martínez", 'data-testid="candidate-reasons"'):
+        assert leaked not in html, leaked
