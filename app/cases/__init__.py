@@ -16,6 +16,8 @@ def init_app(app):
         identity,
         link_views,
         models,
+        person_views,
+        print_views,
         record_views,
         referral_link_views,
         retention_views,

@@ -82,6 +82,7 @@ class Person(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
     anonymised_at: Mapped[datetime | None]
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)  # see PersonMerge
 
     origin_municipality = relationship("Municipality", lazy="joined")
     origin_department = relationship("Department", lazy="joined")
@@ -545,3 +546,70 @@ class CaseConsent(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=clock.now)
     source: Mapped[str] = mapped_column(String(30))
+
+
+class PersonMerge(db.Model):
+    """Two records of one person merged into one (app/cases/merge.py), with both versions kept to undo it.
+
+    `snapshot` (encrypted JSON) holds both persons as they were before, the field choices, and later the state
+    an undo replaced; `moved_json` the ids of the cases, phones and link requests that moved to the survivor."""
+
+    __tablename__ = "person_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    merged_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    merged_at: Mapped[datetime] = mapped_column(default=clock.now)
+    reason: Mapped[str] = mapped_column(EncryptedText)
+    snapshot: Mapped[str] = mapped_column(EncryptedText)
+    moved_json: Mapped[str] = mapped_column(Text, default="{}")
+    undone_at: Mapped[datetime | None]
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    undo_reason: Mapped[str | None] = mapped_column(EncryptedText)
+
+    merged_by = relationship("User", foreign_keys=[merged_by_id], lazy="joined")
+    undone_by = relationship("User", foreign_keys=[undone_by_id], lazy="select")
+
+    @property
+    def moved(self) -> dict:
+        return json.loads(self.moved_json or "{}")
+
+
+class CaseReopening(db.Model):
+    """A closed case reopened by a supervisor (app/cases/course.py): why, and the closure it undid.
+
+    `reopened_on` is the office's local day (statistics count reopenings by it); the case keeps its number and
+    only its last closure counts as its closure (Case.closed_at is cleared here and set again by the next one)."""
+
+    __tablename__ = "case_reopenings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    reopened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reopened_at: Mapped[datetime] = mapped_column(default=clock.now)
+    reopened_on: Mapped[date] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(EncryptedText)
+    previous_closed_at: Mapped[datetime | None]
+    previous_closure_reason: Mapped[str | None] = mapped_column(String(40))
+    previous_closure_summary: Mapped[str | None] = mapped_column(EncryptedText)
+
+    reopened_by = relationship("User", lazy="joined")
+
+
+class CaseCategoryChange(db.Model):
+    """A change of a case's category (main or secondary), by a supervisor with a reason or by the process
+    (a search that ends «localizada fallecida» adds repatriation of remains)."""
+
+    __tablename__ = "case_category_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=clock.now)
+    from_code: Mapped[str | None] = mapped_column(ForeignKey("case_categories.code"))
+    to_code: Mapped[str] = mapped_column(ForeignKey("case_categories.code"))
+    kind: Mapped[str] = mapped_column(String(20), default="principal")  # principal | secundaria
+    reason: Mapped[str] = mapped_column(EncryptedText)
+
+    changed_by = relationship("User", lazy="joined")

@@ -37,6 +37,12 @@ EXPECTED_GET = {
     "cases.access_log": {"consul.tap", "analista", "gestor", "admin"},  # the office's supervisors, the centre
     "cases.download": READ_CASE,
     "cases.edit_person": EDIT_CASE,
+    # the person page: whoever sees the person (an office holding a case of it, the centre) except analysts and
+    # process owners; merging: a supervisor of the persons' office (tests/cases/test_merge.py)
+    "cases.person": {"oficial.tap", "consul.tap", "admin"},
+    "cases.person_merge": {"consul.tap"}, "cases.person_merge_compare": {"consul.tap"},
+    "cases.course_page": {"consul.tap"},  # reopening, category: a supervisor of the case's office (issue 17)
+    "cases.print_form": EDIT_CASE,  # printing is a disclosure: officers and supervisors who may see the case
     "tasks.show": READ_CASE,
     "auth.user_edit": ADMIN,
     "reference.rows": ADMIN,
@@ -53,8 +59,11 @@ EXPECTED_POST = {
     "cases.renew_referral_link": EDIT_CASE,
     "cases.referral_link": set(EVERYONE),  # the token is the credential; POSTs change data, tested elsewhere
     "cases.edit_person": EDIT_CASE,
+    "cases.print_view": EDIT_CASE, "cases.print_pdf": EDIT_CASE,  # tests/cases/test_case_print.py
     "cases.request_transfer": EDIT_CASE,
+    "cases.person_merge_compare": {"consul.tap"}, "cases.person_merge_undo": ADMIN,
     "cases.override_consent": {"consul.tap"},
+    "cases.reopen": {"consul.tap"}, "cases.change_category": {"consul.tap"},  # tests/cases/test_course.py
     "tasks.submit": {"oficial.tap", "consul.tap"},  # the officers' lane; supervisors cover their office
     "tasks.claim": {"oficial.tap"},
     "tasks.release": {"oficial.tap", "consul.tap"},
@@ -111,6 +120,7 @@ def world(login, users):
         "transfer_id": db.session.scalar(db.select(CaseTransfer.id)),
         "access_id": db.session.scalar(db.select(EmergencyAccess.id)),
         "link_id": db.session.scalar(db.select(PersonLinkRequest.id)),
+        "person_id": case.person_id, "other_id": db.session.get(Case, other.case_id).person_id, "merge_id": 1,
         "user_id": users["oficial.tap"].id,
         "notice_id": 1,
         "failure_id": 1,

@@ -31,7 +31,8 @@ def test_route_without_rule_is_refused(template_db, tmp_path):
     assert response.status_code == 403 and "datos" not in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("path", ["/", "/tareas/", "/tareas/1", "/casos/", "/casos/1", "/casos/nuevo"])
+@pytest.mark.parametrize("path", ["/", "/tareas/", "/tareas/1", "/casos/", "/casos/1", "/casos/nuevo", "/personas/1",
+                                  "/personas/1/fusionar", "/casos/1/imprimir"])
 def test_anonymous_users_are_sent_to_login(client, path):
     response = client.get(path)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
