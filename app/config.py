@@ -63,6 +63,9 @@ class Defaults:
     DIAGRAM_RUN_MS = 1000  # all diagram code of one request or scheduler job
     DIAGRAM_RUN_MAX_TASKS = 2000  # automatic steps (gateways, scripts, events) of one request or job
     ESCALATION_DAYS = 7  # an overdue task is escalated to the office's supervisors after this many days
+    # Follow-up reminder (issue 17) when the last follow-up gave no «próxima fecha», and its repeat after a typed
+    # date (which fires at 9:00 office time): an ISO 8601 duration such as P7D, P3D or PT48H
+    FOLLOW_UP_REMINDER_DEFAULT = "P7D"
     BASE_URL = "http://127.0.0.1:5000"  # used in links of e-mailed notices
     # Referrals (issue 16): answer deadline when neither the officer nor the institution's catalogue row gives one;
     # the institution's link lifetime; link requests per address in the window (refused ones count apart)

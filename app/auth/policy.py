@@ -98,6 +98,13 @@ def can_override_consent(user, case) -> bool:
 
 
 @predicate
+def can_change_course(user, case) -> bool:
+    """Reopening a closed case and changing its category: a supervisor of the case's office only (central users
+    oversee the network but do not run its cases)."""
+    return supervises_office(user, case.office_id)
+
+
+@predicate
 def oversees_case(user, case) -> bool:
     """Least privilege for who-saw-what: supervisors of the case's office and central users. Officers of the
     office, a supervisor of another office, an emergency access or a pending transfer do not grant it."""

@@ -12,6 +12,7 @@ def init_app(app):
     from . import (  # noqa: F401  (register actions, field checks and tables; routes on bp)
         access_log_views,
         actions,
+        course_views,
         emergency_views,
         identity,
         link_views,

@@ -4,8 +4,10 @@ Each returns the workflow variables the diagram needs (ids and routing values), 
 of the case.
 """
 import json
+import logging
 from datetime import date
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from ..core import clock
@@ -13,11 +15,15 @@ from ..core.errors import DomainError
 from ..extensions import db
 from ..reference.models import Office
 from ..workflow.actions import ActionContext, domain_action
+from ..workflow.engine import check_timer_literal
 from . import link_requests, referrals
+from .course import add_repatriation, local_today
 from .models import Assistance, Case, FollowUp, Referral
 from .persons import PersonResult, person_for_intake
 from .records import require_open
 from .services import open_case, record_consent, record_event
+
+log = logging.getLogger(__name__)
 
 
 @domain_action("cases.register")
@@ -44,7 +50,7 @@ def register_case(ctx: ActionContext, data: dict) -> dict:
         ctx.warnings.append(_("La persona ya estaba registrada (%(name)s); el caso quedó vinculado a ella.",
                               name=found.person.full_name))
     return {"case_id": case.id, "case_number": case.number, "categoria": case.category_code,
-            "registrado_en": ctx.now.isoformat()}
+            "registrado_en": ctx.now.isoformat(), "proxima_fecha": None, **reminder_variables(office)}
 
 
 @domain_action("cases.assess")
@@ -117,20 +123,36 @@ def record_assistance(ctx: ActionContext, data: dict) -> dict:
 
 @domain_action("cases.record_follow_up")
 def record_follow_up(ctx: ActionContext, data: dict) -> dict:
+    """A follow-up; its «próxima fecha» (not before today in the office's zone) drives the next reminder."""
     case = case_of(ctx)
+    next_on = _date(data.get("proxima_fecha"))
+    office = db.session.get(Office, case.office_id)
+    if next_on is not None and next_on < local_today(office, ctx.now):
+        message = _("La próxima fecha de seguimiento ya pasó: escriba hoy o una fecha futura.")
+        raise DomainError(message, {"proxima_fecha": message})
     follow_up = FollowUp(case_id=case.id, done_on=_date(data["fecha_seguimiento"]), method=data["metodo"],
-                         outcome=data["resultado_seguimiento"], next_on=_date(data.get("proxima_fecha")),
+                         outcome=data["resultado_seguimiento"], next_on=next_on,
                          created_by_id=ctx.user.id, created_at=ctx.now)
     db.session.add(follow_up)
-    return {}
+    return {"proxima_fecha": next_on.isoformat() if next_on else None, **reminder_variables(office)}
 
 
 @domain_action("cases.propose_closure")
 def propose_closure(ctx: ActionContext, data: dict) -> dict:
+    """The closure proposal; a follow-up date typed before it no longer drives a reminder."""
     case = case_of(ctx)
     case.closure_reason = data["motivo_cierre"]
     case.closure_summary = data["resumen_cierre"]
-    return {}
+    return {"proxima_fecha": None}
+
+
+def reminder_variables(office) -> dict:
+    """What the follow-up reminder timer's expression reads: the office's zone and the configured default."""
+    default = str(current_app.config.get("FOLLOW_UP_REMINDER_DEFAULT") or "P7D").strip().upper()
+    if not default.startswith("P") or check_timer_literal("timeDuration", default):
+        log.warning("FOLLOW_UP_REMINDER_DEFAULT %r is not an ISO 8601 duration; using P7D", default)
+        default = "P7D"
+    return {"zona_oficina": office.timezone or "America/Tegucigalpa", "recordatorio_defecto": default}
 
 
 @domain_action("cases.decide_closure")
@@ -138,6 +160,18 @@ def decide_closure(ctx: ActionContext, data: dict) -> dict:
     """Supervisor's decision: approval closes the case; rejection keeps it open for more assistance."""
     case = case_of(ctx)
     case.closed_at = ctx.now if data["decision_cierre"] == "aprobar" else None
+    return {}
+
+
+@domain_action("cases.record_search_result")
+def record_search_result(ctx: ActionContext, data: dict) -> dict:
+    """The search's outcome. Found deceased: repatriation of remains joins the same case as a secondary category and
+    the diagram goes on to its steps, whose hand-over form starts with the person's family contact (x-siproc-prefill,
+    read from the case file when the form is shown, so no copy of it goes into the workflow state)."""
+    case = case_of(ctx)
+    if data.get("resultado_busqueda") == "localizada_fallecida":
+        add_repatriation(case, ctx.user, ctx.now, instance_id=ctx.instance.id)
+        ctx.warnings.append(_("La persona fue localizada fallecida: el caso sigue con la repatriación de restos."))
     return {}
 
 

@@ -140,10 +140,11 @@ def record_event(case_id, kind, title, actor_id, now, details=None, instance_id=
 PRIORITY_BY_RISK = {"bajo": 1, "medio": 2, "alto": 3, "critico": 4}
 
 
-def follow_workflow(instance, ready, completed, **_other):
+def follow_workflow(instance, ready, completed, waiting_statuses=(), **_other):
     """Signal handler after every engine run: case status, and the case's open tasks' queue fields.
 
-    The status is the stage of the most advanced pending step. Open tasks carry the case's category
+    The status is the stage of the most advanced pending step, or of a catch event the instance waits at with a
+    caseStatus property («cerrado» while a closed case waits for a reopening). Open tasks carry the case's category
     and a priority from its risk level; a new task goes straight to the case's officer when the
     officer's role is the task's role (otherwise it is offered to the office).
     """
@@ -155,8 +156,11 @@ def follow_workflow(instance, ready, completed, **_other):
         case.closed_at = case.closed_at or instance.updated_at
     else:
         stages = [t.info.case_status for t in ready if t.info.case_status in STATUS_ORDER]
+        stages += [status for status in waiting_statuses if status in STATUS_ORDER]
         if stages:
             case.status = max(stages, key=STATUS_ORDER.index)
+            if case.status == "cerrado":
+                case.closed_at = case.closed_at or instance.updated_at
     case.updated_at = instance.updated_at
     officer = case.assigned_officer
     for task in db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id,

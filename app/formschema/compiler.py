@@ -74,6 +74,28 @@ def form_fact(name: str, note, holds):
     FORM_FACTS[name] = (note, holds)
 
 
+FORM_PREFILLS = {}  # name -> value(case): what a field marked "x-siproc-prefill": name starts with
+
+
+def form_prefill(name: str, value):
+    """Register a value from the case file that fields marked "x-siproc-prefill": name start with when their form
+    is first shown (the family contact carried into the repatriation steps); the user may change it."""
+    FORM_PREFILLS[name] = value
+
+
+def prefill_values(compiled, case) -> dict:
+    """The starting values of a form's prefilled fields for a case (none without a case, none that are empty)."""
+    if case is None:
+        return {}
+    values = {}
+    for spec in compiled.fields:
+        source = FORM_PREFILLS.get(spec.schema.get("x-siproc-prefill"))
+        value = source(case) if source is not None else None
+        if value not in (None, ""):
+            values[spec.name] = value
+    return values
+
+
 @dataclass
 class FieldSpec:
     name: str

@@ -400,6 +400,13 @@ def _extension_problem(prop):
     for key in MESSAGE_KEYS:
         if not isinstance(prop.get(key, ""), str):
             return f"«{key}» debe ser un texto"
+    prefill = prop.get("x-siproc-prefill")
+    if prefill is not None:
+        from .compiler import FORM_PREFILLS
+
+        if not isinstance(prefill, str) or prefill not in FORM_PREFILLS:
+            known = ", ".join(sorted(FORM_PREFILLS)) or "ninguno"
+            return f"«x-siproc-prefill»: dato «{prefill}» desconocido (admitidos: {known})"
     hidden_if = prop.get("x-siproc-hidden-if")
     if hidden_if is not None:
         from .compiler import FORM_FACTS

@@ -13,7 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from ..cases.models import ASSISTANCE_KINDS, REFERRAL_STATUSES, SEXES, Assistance, Referral
+from ..cases.models import ASSISTANCE_KINDS, REFERRAL_STATUSES, SEXES, Assistance, CaseReopening, Referral
 from ..core import clock
 from ..extensions import db
 from ..workflow.models import HumanTask
@@ -44,6 +44,12 @@ CATALOGUE = [
               _l("Casos cuyo cierre aprobado por el supervisor cae en el periodo."),
               "COUNT(case_facts) WHERE closed_on BETWEEN inicio AND fin",
               (_l("mes"), _l("oficina"), _l("categoría"))),
+    Indicator("casos_reabiertos", _l("Casos reabiertos"),
+              _l("Reaperturas de casos cerrados hechas por un supervisor en el periodo, en la fecha local de la "
+                 "oficina. Un caso reabierto cuenta como cerrado solo por su último cierre, y sus días al cierre se "
+                 "miden hasta ese último cierre."),
+              "COUNT(case_reopenings) WHERE reopened_on BETWEEN inicio AND fin",
+              (_l("oficina"), _l("categoría"))),
     Indicator("casos_abiertos", _l("Casos abiertos al final del periodo"),
               _l("Casos registrados hasta el último día del periodo y no cerrados ese día (carga de trabajo). "
                  "Con el periodo terminado hoy, son los casos abiertos ahora."),
@@ -147,6 +153,7 @@ class Dashboard:
     closed_by_month: dict[int, int] = field(default_factory=dict)
     registered: int = 0
     closed: int = 0
+    reopened: int = 0
     open_total: int = 0
     open_by_category: dict[str, int] = field(default_factory=dict)
     open_by_office: dict[int, int] = field(default_factory=dict)
@@ -214,6 +221,7 @@ def compute(filters: Filters, now: datetime | None = None) -> Dashboard:
     d.opened_by_month = _count_by([F.opened_month], base + in_period)
     d.closed_by_month = _count_by([F.closed_month], base + closed_in_period)
     d.registered, d.closed = sum(d.opened_by_month.values()), sum(d.closed_by_month.values())
+    d.reopened = _reopened(filters)
 
     # Open at the end = never closed, or closed after the end: two range scans of the closed_on index
     # (an OR would make SQLite read every case).
@@ -239,6 +247,15 @@ def compute(filters: Filters, now: datetime | None = None) -> Dashboard:
     d.assistance = _assistance(filters)
     d.overdue_by_office = _overdue(filters, now)
     return d
+
+
+def _reopened(filters: Filters) -> int:
+    """Reopenings in the period of cases that pass the filters (the case's current office and category)."""
+    r = CaseReopening.__table__.c
+    query = (sa.select(sa.func.count()).select_from(CaseReopening.__table__.join(CaseFact.__table__,
+                                                                                 F.case_id == r.case_id))
+             .where(*filters.case_conditions(), r.reopened_on >= filters.start, r.reopened_on <= filters.end))
+    return db.session.scalar(query) or 0
 
 
 def _joined(model_table, case_column, filters: Filters):

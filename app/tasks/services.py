@@ -11,7 +11,7 @@ from ..core import clock
 from ..core.errors import DomainError, NotAllowed
 from ..extensions import db
 from ..formschema import FormSchemaError, compile_form, load_form
-from ..formschema.compiler import FORM_FACTS
+from ..formschema.compiler import FORM_FACTS, prefill_values
 from ..formschema.instructions import render_instructions
 from ..formschema.loader import load_ui
 from ..reference.services import option_choices
@@ -55,6 +55,9 @@ def compiled_form(human_task: HumanTask):
 
 def build_form(human_task, formdata=None, data=None, csrf=True):
     compiled = compiled_form(human_task)
+    if formdata is None and data is None:  # first shown: fields prefilled from the case file (x-siproc-prefill)
+        case_id = getattr(human_task, "case_id", None)
+        data = prefill_values(compiled, db.session.get(Case, case_id) if case_id else None)
     return compiled, compiled.build(option_choices, formdata=formdata, data=data, csrf=csrf,
                                     facts=case_facts(human_task))
 

@@ -17,7 +17,9 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
@@ -294,6 +296,40 @@ class Engine:
                 task.run()
             except (SpiffWorkflowException, DiagramCodeError) as exc:
                 raise EngineError(_engine_message(exc)) from exc
+
+    def deliver_signal(self, workflow: BpmnWorkflow, name: str, payload: dict | None = None) -> None:
+        """Deliver a named signal to the catch event waiting for it; its payload joins that event's data.
+
+        Refuses (EngineError) when no event of the workflow waits for this signal, so a reopening or any other
+        app-delivered event never lands on an instance that is not at that point of the diagram.
+        """
+        waiting = [t for t in workflow.event_manager.tasks.values()
+                   if isinstance(t.task_spec.event_definition, SignalEventDefinition)
+                   and t.task_spec.event_definition.name == name]
+        if not waiting:
+            raise EngineError(f"el proceso no espera el evento «{name}»")
+        with engine_run():
+            try:
+                for task in waiting:
+                    task.set_data(**(payload or {}))
+                workflow.send_event(BpmnEvent(waiting[0].task_spec.event_definition, payload=payload or {}))
+            except (SpiffWorkflowException, DiagramCodeError) as exc:
+                raise EngineError(_engine_message(exc)) from exc
+
+    def waiting_statuses(self, workflow: BpmnWorkflow) -> list[str]:
+        """The caseStatus property of every catch event now waiting (e.g. «cerrado» while a closed case waits
+        for a reopening); timers and other events without the property give nothing."""
+        statuses = []
+        for task in workflow.event_manager.tasks.values():
+            props = (getattr(task.task_spec, "extensions", None) or {}).get("properties") or {}
+            if props.get("caseStatus"):
+                statuses.append(props["caseStatus"])
+        return statuses
+
+    def waiting_signals(self, workflow: BpmnWorkflow) -> list[str]:
+        """Names of the signals the workflow's catch events wait for now."""
+        return sorted({t.task_spec.event_definition.name for t in workflow.event_manager.tasks.values()
+                       if isinstance(t.task_spec.event_definition, SignalEventDefinition)})
 
     def ready_user_tasks(self, workflow: BpmnWorkflow) -> list[ReadyTask]:
         return [

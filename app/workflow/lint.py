@@ -35,6 +35,7 @@ def lint_diagram(filename: str, data: bytes, forms: dict[str, str]) -> list[tupl
         problems.extend((filename, task.get("id"), msg) for msg in _user_task_problems(task, _lanes_of(task, lanes),
                                                                                       forms))
     problems.extend((filename, _owner_id(node), message) for node, message in _unsupported(root))
+    problems.extend((filename, _owner_id(node), message) for node, message in _app_signal_problems(root))
     for element, mode, label in _code_elements(root):
         problems.extend((filename, _owner_id(element), f"{label}: {msg}") for msg in check_source(element.text, mode))
     for element in root.iterfind(".//bpmn:timerEventDefinition/*", NS):
@@ -98,6 +99,27 @@ UNSUPPORTED_NODES = {  # BPMN flow elements SIPROC cannot execute (a later issue
 }
 SUPPORTED_EVENTS = {"timerEventDefinition", "signalEventDefinition", "errorEventDefinition",
                     "escalationEventDefinition", "terminateEventDefinition"}
+
+
+APP_SIGNALS: dict[str, str] = {}  # signal name -> when SIPROC delivers it (Spanish), registered by the domains
+
+
+def app_signal(name: str, delivered: str) -> None:
+    """Register a signal that only SIPROC delivers (deliver_message), e.g. `caso_reabierto` when a supervisor
+    reopens a case: diagrams may wait for it in an intermediate catch event, never throw it or start with it."""
+    APP_SIGNALS[name] = delivered
+
+
+def _app_signal_problems(root):
+    """A signal SIPROC delivers is only caught, by an intermediate catch event: a diagram that threw it (or
+    caught it elsewhere) would reopen a case, or run its path, without the service, its checks and its audit."""
+    names = {signal.get("id"): signal.get("name") for signal in root.iterfind("bpmn:signal", NS)}
+    for definition in root.iterfind(".//bpmn:signalEventDefinition", NS):
+        name = names.get(definition.get("signalRef"))
+        owner = definition.getparent()
+        if name in APP_SIGNALS and etree.QName(owner).localname != "intermediateCatchEvent":
+            yield definition, (f"la señal «{name}» la entrega SIPROC {APP_SIGNALS[name]}: solo puede esperarse en "
+                               "un evento intermedio de captura, no lanzarse ni iniciar o interrumpir un proceso")
 
 
 def _unsupported(root):

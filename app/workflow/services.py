@@ -5,7 +5,7 @@ load (spec from the per-version cache) -> action -> refresh_timers() -> do_engin
 Services flush; the request or command commits once.
 """
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
@@ -101,6 +101,26 @@ def complete_user_task(human_task: HumanTask, data: dict, actor_id: int, before=
     return instance
 
 
+def deliver_message(instance: WorkflowInstance, name: str, payload: dict | None = None) -> WorkflowInstance:
+    """Deliver a named event (a BPMN signal) to the catch event the instance waits at, then the one loop:
+    advance, project, save. Refuses with a Spanish message when the instance does not wait for it."""
+    workflow = _load_or_fail(instance)
+    try:
+        get_engine().deliver_signal(workflow, name, payload)
+    except EngineError as exc:
+        raise DomainError(_("El proceso de este caso no puede recibir este evento: %(error)s",
+                            error=str(exc))) from exc
+    _advance_and_save(instance, workflow, completing=None)
+    return instance
+
+
+def waiting_signals(instance: WorkflowInstance) -> list[str]:
+    """The signals the instance waits for now (loads the instance: for one case's page, never for lists)."""
+    if instance.status == "completed":
+        return []
+    return get_engine().waiting_signals(_load_or_fail(instance))
+
+
 def run_instance(instance: WorkflowInstance) -> WorkflowInstance:
     """Advance an instance without user input (due timers, repairs)."""
     workflow = _load_or_fail(instance)
@@ -153,7 +173,8 @@ def _advance_and_save(instance: WorkflowInstance, workflow, completing, fired=No
     if finished and instance.status != "completed":
         instance.status = "completed"
         instance.completed_at = now
-    instance_advanced.send(instance, ready=ready, completed=finished, fired_timers=fired)
+    instance_advanced.send(instance, ready=ready, completed=finished, fired_timers=fired,
+                           waiting_statuses=[] if finished else engine.waiting_statuses(workflow))
     flush_or_conflict()
 
 
@@ -202,7 +223,8 @@ def _due_at(workflow, task, now):
         value = deadline if deadline.upper().startswith("P") else get_engine().evaluate(workflow, task.id, deadline)
         if isinstance(value, str) and value.upper().startswith("P"):
             return now + parse_duration(value)
-        return clock.as_utc(datetime.fromisoformat(str(value)))
+        moment = datetime.fromisoformat(str(value))  # an instant with its offset (09:00-06:00) is stored as UTC
+        return moment.astimezone(UTC) if moment.tzinfo else clock.as_utc(moment)
     except Exception as exc:
         log.warning("deadline %r of task %s could not be computed: %s", deadline, task.info.bpmn_id, exc)
         return None

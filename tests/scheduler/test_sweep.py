@@ -69,9 +69,13 @@ def test_a_duration_timer_reminds_once(app, login, users):
     from pathlib import Path
 
     files = {p.name: p.read_bytes() for p in Path(app.config["BPMN_DIR"]).glob("*.bpmn")}
-    files["proteccion_consular.bpmn"] = files["proteccion_consular.bpmn"].replace(
-        b'<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">"R/P7D"</bpmn:timeCycle>',
-        b'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"P7D"</bpmn:timeDuration>')
+    import re
+
+    files["proteccion_consular.bpmn"], replaced = re.subn(  # the follow-up reminder's cycle (issue 17: from data)
+        rb'<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">[^<]*</bpmn:timeCycle>',
+        b'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"P7D"</bpmn:timeDuration>',
+        files["proteccion_consular.bpmn"])
+    assert replaced == 1
     from app.formschema import read_forms_dir
 
     deploy_files(files, read_forms_dir(app.config["FORMS_DIR"]))

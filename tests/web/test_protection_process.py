@@ -61,7 +61,8 @@ def test_referral_branch_with_supervisor_rejection_then_approval(login):
 
     case = case_of(instance)
     assert case.status == "cerrado" and case.closed_at is not None and case.closure_reason == "retornado"
-    assert db.session.get(WorkflowInstance, instance.id).status == "completed"
+    # the closed case's instance waits at «Caso cerrado · reapertura» (issue 17): no task, no timer
+    assert db.session.get(WorkflowInstance, instance.id).status == "running"
     assert not db.session.scalars(
         db.select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.completed_at.is_(None))).all()
     assert db.session.scalar(db.select(db.func.count(Timer.id)).where(Timer.instance_id == instance.id)) == 0

@@ -1,4 +1,5 @@
 """Deploying diagrams: versions by content hash, hardened parsing, the project's lint rules."""
+import re
 from pathlib import Path
 
 import pytest
@@ -109,7 +110,10 @@ def test_lint_refuses_with_file_and_element(app, label, kwargs, element, expecte
 ])
 def test_timer_expressions_are_checked_at_deploy(app, expression, expected):
     files = {p.name: p.read_bytes() for p in Path(app.config["BPMN_DIR"]).glob("*.bpmn")}  # with the called files
-    bad = files["proteccion_consular.bpmn"].replace(b'>"R/P7D"<', b">" + expression.encode() + b"<")
+    bad, replaced = re.subn(rb'(<bpmn:timeCycle[^>]*>)[^<]*(</bpmn:timeCycle>)',  # the follow-up reminder
+                            lambda m: m.group(1) + expression.encode() + m.group(2),
+                            files["proteccion_consular.bpmn"])
+    assert replaced == 1
     forms = read_forms_dir(app.config["FORMS_DIR"])
     with pytest.raises(DiagramError) as refused:
         deploy_files({**files, "proteccion_consular.bpmn": bad}, forms)

@@ -4,8 +4,10 @@ Every entry is a function of (run, *args) written here, so no Python object othe
 reaches diagram code: methods are looked up in these tables by the value's exact type, never through
 getattr, and each entry checks the size of what it is about to build before building it.
 """
-from datetime import date, datetime, timedelta
+import re
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ...core import clock
 from .limits import DiagramCodeError
@@ -154,6 +156,23 @@ def _sumar_dias(run, start, days):
     return (_as_date(start) + timedelta(days=days)).isoformat()
 
 
+ZONE_NAME = re.compile(r"[A-Za-z]+(?:/[A-Za-z0-9_+-]+){0,2}")
+
+
+def _instante_local(run, day, zone, hour=9):
+    """The ISO 8601 instant (with its UTC offset) of a calendar day at a whole hour in a time zone: the
+    follow-up reminder of a typed date fires at 9:00 in the office's zone."""
+    if type(zone) is not str or not ZONE_NAME.fullmatch(zone):
+        raise DiagramCodeError("instante_local() espera una zona horaria como «America/Mexico_City»")
+    if type(hour) is not int or not 0 <= hour <= 23:
+        raise DiagramCodeError("instante_local() espera una hora entera entre 0 y 23")
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise DiagramCodeError(f"la zona horaria «{zone[:40]}» no existe") from exc
+    return datetime.combine(_as_date(day), time(hour), tzinfo=tz).isoformat()
+
+
 def _plain(builtin):
     return lambda run, *args: builtin(*args)
 
@@ -187,6 +206,7 @@ FUNCTIONS = {
     "dias_entre": Entry(_dias_entre, 2, 2),
     "sumar_horas": Entry(_sumar_horas, 2, 2),
     "sumar_dias": Entry(_sumar_dias, 2, 2),
+    "instante_local": Entry(_instante_local, 2, 3),
 }
 
 
