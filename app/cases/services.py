@@ -1,5 +1,6 @@
 """Case services: open a case with its number, record timeline events, follow the workflow's status."""
 import json
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
@@ -23,6 +24,14 @@ from .models import (
     CaseEvent,
     Person,
 )
+
+DEFAULT_TIMEZONE = "America/Tegucigalpa"  # as the statistics (app/stats/facts.py) for an office without one
+
+
+def case_year(office: Office, moment) -> int:
+    """The year of a case number: the office's local calendar year at that moment, the year the statistics count
+    the case in (a Madrid case opened at 00:30 on 1 January local time belongs to the new year)."""
+    return clock.as_utc(moment).astimezone(ZoneInfo(office.timezone or DEFAULT_TIMEZONE)).year
 
 
 def next_case_number(office: Office, year: int) -> str:
@@ -53,7 +62,7 @@ def open_case(office: Office, person: Person, data: dict, user, now) -> Case:
         message = _("El estado o provincia no pertenece al país del evento.")
         raise DomainError(message, {"estado_evento": message})
     case = Case(
-        number=next_case_number(office, now.year),
+        number=next_case_number(office, case_year(office, now)),
         office_id=office.id,
         person_id=person.id,
         category_code=category.code,

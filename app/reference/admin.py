@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import UnboundField
 
@@ -152,6 +152,10 @@ def _registry() -> dict[str, Catalogue]:
                 "confidence": f.choice(_l("Confianza en el dato"), _options(CONFIDENCE),
                                        _l("Nivel de confianza desconocido."), is_required=False,
                                        description=_l("Qué tan seguro es que la oficina existe y funciona así.")),
+                "four_eyes_approvals": BooleanField(
+                    _l("Cuatro ojos: quien propone no aprueba"), default=True,
+                    description=_l("Quien completó la propuesta de cierre (o la cotización del FOSMIH) no puede "
+                                   "aprobarla: debe hacerlo otro supervisor de la oficina o un supervisor central.")),
             },
             columns=(
                 Column(_l("Nombre"), lambda row: row.name),
@@ -159,6 +163,7 @@ def _registry() -> dict[str, Catalogue]:
                 Column(_l("País"), _country),
                 Column(_l("Ciudad"), lambda row: row.city),
                 Column(_l("Zona horaria"), lambda row: row.timezone),
+                Column(_l("Cuatro ojos"), lambda row: _l("Sí") if row.four_eyes_approvals else _l("No")),
             ),
         ),
         Catalogue(

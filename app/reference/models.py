@@ -21,6 +21,9 @@ class Office(db.Model):
     timezone: Mapped[str] = mapped_column(String(64))
     confidence: Mapped[str | None] = mapped_column(String(10))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Four eyes: whoever completed the step an approval task approves (a closure proposal, a FOSMIH quotation;
+    # the task's `approvalOf` property) may not approve it in this office.
+    four_eyes_approvals: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     @property
     def is_central(self) -> bool:

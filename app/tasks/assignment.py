@@ -6,6 +6,7 @@ from ..cases.assignment import officer_of_office
 from ..cases.services import record_event
 from ..core.errors import DomainError, NotAllowed
 from ..workflow.models import HumanTask
+from . import four_eyes
 
 
 def claim(user, task: HumanTask, now):
@@ -13,6 +14,7 @@ def claim(user, task: HumanTask, now):
     _check_open(task)
     if task.role != user.role or task.office_id != user.office_id and not user.is_central:
         raise NotAllowed(_("Esta tarea no corresponde a su rol u oficina."))
+    four_eyes.check(user, task)
     if task.assignee_id == user.id:
         return task
     if task.assignee_id is not None:
@@ -34,6 +36,13 @@ def release(user, task: HumanTask, now):
     return task
 
 
+def unassign(task: HumanTask, now, title) -> None:
+    """The system gives a task back to the office queue (no user acted), with a timeline entry saying why."""
+    task.assignee_id, task.claimed_at = None, None
+    if task.case_id is not None:
+        record_event(task.case_id, "task_assignment", title, None, now, human_task_id=task.id)
+
+
 def assign_task(supervisor, task: HumanTask, officer_id, now):
     """A supervisor gives (or moves) a task to an active user of the office whose role fits the task."""
     _check_open(task)
@@ -42,6 +51,10 @@ def assign_task(supervisor, task: HumanTask, officer_id, now):
     officer = officer_of_office(officer_id, task.office_id)
     if officer.role != task.role and officer.role != roles.SUPERVISOR.code:
         raise DomainError(_("%(u)s no tiene el rol de esta tarea.", u=officer.full_name), {"usuario": _("Rol.")})
+    if four_eyes.refusal(officer, task):
+        raise DomainError(_("%(u)s completó lo que esta tarea aprueba: la oficina aplica la regla de cuatro ojos y "
+                            "debe aprobarlo otra persona. No se cambió nada.", u=officer.full_name),
+                          {"usuario": _("Cuatro ojos.")})
     task.assignee_id, task.claimed_at = officer.id, now
     _event(task, _("Tarea «%(t)s» asignada a %(u)s", t=task.title, u=officer.full_name), supervisor, now)
     return task

@@ -19,6 +19,7 @@ from ..workflow import services as workflow
 from ..workflow.actions import ActionContext, get_action
 from ..workflow.engine import get_engine
 from ..workflow.models import HumanTask, ProcessVersion
+from . import four_eyes
 
 _compiled_forms: dict[tuple, object] = {}
 
@@ -94,6 +95,7 @@ def check_can_work(user, human_task):
         raise DomainError(_("Esta tarea ya fue completada por %(who)s. No se guardó nada.", who=who))
     if not policy.can_work_task(user, human_task):
         raise NotAllowed(_("Esta tarea no está asignada a su rol u oficina."))
+    four_eyes.check(user, human_task)
 
 
 def complete_task(user, human_task: HumanTask, compiled, form, extras=None) -> list[str]:
@@ -125,6 +127,7 @@ def complete_task(user, human_task: HumanTask, compiled, form, extras=None) -> l
     if instance.case_id is not None:
         record_event(instance.case_id, "task_completed", human_task.title, user.id, context.now,
                      details=compiled.labelled(form), instance_id=instance.id, human_task_id=human_task.id)
+    four_eyes.release_from_proposers(instance.id, context.now)
     return context.warnings
 
 
@@ -134,7 +137,7 @@ def next_task_for(user, instance_id) -> HumanTask | None:
         db.select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.completed_at.is_(None))
         .order_by(HumanTask.id)
     )
-    return next((t for t in candidates if policy.can_work_task(user, t)), None)
+    return next((t for t in candidates if policy.can_work_task(user, t) and not four_eyes.refusal(user, t)), None)
 
 
 def submit_values(user, human_task: HumanTask, values: dict) -> None:

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from ..audit import services as audit
 from ..auth import policy
+from ..cases import approval
 from ..cases.assignment import officers_of
 from ..cases.models import Case
 from ..cases.persons import PersonDecisionNeeded
@@ -15,7 +16,7 @@ from ..core.web import act, show_field_errors
 from ..extensions import db
 from ..workflow import services as workflow
 from ..workflow.models import HumanTask
-from . import assignment, bp, drafts, services
+from . import assignment, bp, drafts, four_eyes, services
 from . import inbox as queues
 from . import supervision as overview
 
@@ -26,7 +27,8 @@ def inbox():
     wanted = queues.parse_request(current_user, request.args)
     page = queues.inbox_page(current_user, wanted, current_app.config["INBOX_PAGE_SIZE"])
     html = render_template("tasks/inbox.html", page=page, wanted=wanted, counts=queues.counts(current_user),
-                           views=queues.views_for(current_user), filters=_filter_choices())
+                           views=queues.views_for(current_user), filters=_filter_choices(),
+                           proposed_by_me=four_eyes.blocked_among(current_user, [row[0] for row in page.items]))
     audit.record("tasks_listed", details={"pagina": page.number, "tareas": len(page.items)})
     db.session.commit()
     return html, (400 if wanted.problems else 200)
@@ -51,8 +53,10 @@ def show(task_id):
         return _after(human_task)
     draft = drafts.draft_of(human_task)
     compiled, form = services.build_form(human_task, formdata=drafts.draft_formdata(draft) if draft else None)
-    page = _render(human_task, compiled, form, draft=draft)
-    audit.record("task_viewed", case_id=human_task.case_id, object_type="human_task", object_id=human_task.id)
+    shown = _approval_panel(human_task)
+    page = _render(human_task, compiled, form, draft=draft, approval_panel=shown)
+    audit.record("task_viewed", case_id=human_task.case_id, object_type="human_task", object_id=human_task.id,
+                 details={"panel_aprobacion": shown.name} if shown else None)  # the panel shows case records
     db.session.commit()
     return page
 
@@ -159,15 +163,30 @@ def _extras():
     return {"persona": request.form.get("siproc_persona")} if request.form.get("siproc_persona") else {}
 
 
-def _render(human_task, compiled, form, status=200, candidates=None, draft=None):
+def _render(human_task, compiled, form, status=200, candidates=None, draft=None, approval_panel=False):
+    """The task page. Its proposer sees an approval task read-only (403) with why they may not work it; a
+    supervisor is not offered them as its assignee."""
     case = db.session.get(Case, human_task.case_id) if human_task.case_id else None
-    can_work = policy.can_work_task(current_user, human_task)
+    excluded = four_eyes.excluded_step(human_task)
+    proposer_refusal = four_eyes.refusal(current_user, human_task, excluded)
+    can_work = policy.can_work_task(current_user, human_task) and not proposer_refusal
+    officers = officers_of(human_task.office_id) if policy.supervises_office(current_user, human_task.office_id) else []
     return render_template(
         "tasks/show.html", task=human_task, compiled=compiled, form=form, case=case, can_work=can_work,
         instructions=services.instructions(human_task, case), candidates=candidates, draft=draft,
-        officers=officers_of(human_task.office_id)
-        if policy.supervises_office(current_user, human_task.office_id) else [],
-    ), status
+        officers=[o for o in officers if excluded is None or o.id != excluded.completed_by_id],
+        four_eyes=proposer_refusal,
+        approval=_approval_panel(human_task) if approval_panel is False else approval_panel,
+    ), 403 if proposer_refusal and status == 200 else status
+
+
+def _approval_panel(human_task):
+    """What an approval task approves, as its diagram's `approvalPanel` names it (None for other tasks)."""
+    info = services.task_definition(human_task)
+    name = getattr(info, "approval_panel", None)
+    if not name:
+        return None
+    return approval.approval_panel(current_user, human_task, name, four_eyes.approved_step(human_task, info))
 
 
 def _refused(human_task, exc: DomainError):

@@ -86,6 +86,8 @@ class UserTaskInfo:
     instructions: str | None
     case_status: str | None
     deadline: str | None
+    approval_of: str | None = None  # the user task this one approves (four eyes: its completer may not approve)
+    approval_panel: str | None = None  # what the task page shows of what is approved (app/cases/approval.py)
 
 
 @dataclass
@@ -135,6 +137,8 @@ def user_task_info(task_spec) -> UserTaskInfo:
         instructions=ext.get("instructionsForEndUser"),
         case_status=props.get("caseStatus"),
         deadline=props.get("deadline"),
+        approval_of=props.get("approvalOf"),
+        approval_panel=props.get("approvalPanel"),
     )
 
 
