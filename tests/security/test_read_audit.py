@@ -9,7 +9,7 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 from tests.helpers import REGISTRO, open_tasks, register_case
 
-PREFIXES = ("/casos", "/tareas", "/traslados")
+PREFIXES = ("/casos", "/tareas", "/traslados", "/personas")
 
 # GET pages under PREFIXES that show personal data (names, identity, contact, case content): each one must write
 # an audit row when an authorised user (the supervisor of the case's office) opens it.
@@ -21,6 +21,10 @@ PERSONAL = {
     "cases.edit_person": "/casos/{case}/persona",
     "cases.link_requests_page": "/casos/vinculos",
     "cases.access_log": "/casos/{case}/accesos",
+    "cases.course_page": "/casos/{case}/curso",
+    "cases.person": "/personas/{person}",
+    "cases.person_merge": "/personas/{person}/fusionar?q=Zelaya",
+    "cases.person_merge_compare": "/personas/{person}/fusionar/{other_person}",
     "tasks.inbox": "/tareas/",
     "tasks.supervision": "/tareas/supervision",
     "tasks.show": "/tareas/{task}",
@@ -31,6 +35,8 @@ NOT_PERSONAL = {
     "cases.new": "the form to start a process: it lists the published processes only",
     "cases.emergency_access": "the break-glass request form: a case number and a reason typed by the user; the "
                               "grant itself is audited (emergency_access_granted)",
+    "cases.print_form": "the print options: the case number and the list of sections; the print view and the PDF "
+                        "it leads to are audited disclosures (case_print_viewed, case_pdf_downloaded)",
     "cases.diagram": "the BPMN of the process version, the same for every case on it; the case page that loads it "
                      "is audited (case_viewed)",
 }
@@ -63,7 +69,13 @@ def case_world(login):
 
     attachment = db.session.scalar(db.select(Attachment.id).where(Attachment.case_id == case_id))
     task = open_tasks(case_id=case_id)[0]
-    return {"case": case_id, "task": task.id, "attachment": attachment}
+    other = register_case(officer, nombres="Ana Lucía", primer_apellido="Zelaya", segundo_apellido="Paz", sexo="F",
+                          fecha_nacimiento="1991-02-03", dni="0801-1991-04567")
+    from app.cases.models import Case
+
+    person, other_person = (db.session.get(Case, c).person_id for c in (case_id, other.case_id))
+    return {"case": case_id, "task": task.id, "attachment": attachment, "person": person,
+            "other_person": other_person}
 
 
 def _rows_by(username):
