@@ -82,6 +82,16 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
+def office_today(zone: str = "America/Mexico_City"):
+    """Today as an officer of the office types it (TAP's zone by default): between 00:00 and 06:00 UTC it is
+    still yesterday in Tapachula and Tegucigalpa, and a UTC date would be a day in the future there."""
+    from zoneinfo import ZoneInfo
+
+    from app.core import clock
+
+    return clock.now().astimezone(ZoneInfo(zone)).date()
+
+
 def build_case(number, office, category, sex, age, opened, closed=None, dept=None, muni=None, alone=False):
     """A case and its person written directly (no workflow), for the statistics: case number T-<number>."""
     from app.cases.models import Case, Person

@@ -17,14 +17,22 @@ from app.notifications.models import Notification
 from app.reference.models import Institution
 from app.scheduler.sweep import run_sweep
 from app.workflow.models import HumanTask
-from tests.helpers import EVALUACION_REMITIR, open_tasks, register_case, single_open_task, snapshot, submit
+from tests.helpers import (
+    EVALUACION_REMITIR,
+    office_today,
+    open_tasks,
+    register_case,
+    single_open_task,
+    snapshot,
+    submit,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def rows(*pairs):
     """The Remisión form's rows: (institution, service[, days]) -> remisiones-N-... fields."""
-    data = {"fecha_envio": clock.now().date().isoformat(), "consentimiento": "y"}
+    data = {"fecha_envio": office_today().isoformat(), "consentimiento": "y"}
     for n, pair in enumerate(pairs):
         data[f"remisiones-{n}-institucion"], data[f"remisiones-{n}-servicio_solicitado"] = pair[0], pair[1]
         if len(pair) > 2:
@@ -83,7 +91,7 @@ def test_every_pair_of_states_is_allowed_or_refused_with_nothing_changed(app, us
     case = build_case("L-1", users["oficial.tap"].office, "RET", "F", 30, utc(2026, 11, 1))
     case.consent_to_share = True
     referral = Referral(case_id=case.id, institution_code="INM-MX", service_requested="Retorno asistido",
-                        sent_at=clock.now().date(), status=before, created_at=clock.now())
+                        sent_at=office_today(), status=before, created_at=clock.now())
     db.session.add(referral)
     db.session.commit()
     channel = "sistema" if after == "sin_respuesta" else "caso"
@@ -109,7 +117,7 @@ def test_a_person_cannot_mark_a_referral_without_answer_only_the_deadline_does(a
 
     case = build_case("L-2", users["oficial.tap"].office, "RET", "F", 30, utc(2026, 11, 1))
     referral = Referral(case_id=case.id, institution_code="OIM", service_requested="Albergue",
-                        sent_at=clock.now().date(), status="enviada", created_at=clock.now())
+                        sent_at=office_today(), status="enviada", created_at=clock.now())
     db.session.add(referral)
     db.session.commit()
     with pytest.raises(DomainError, match="Solo el sistema"):
@@ -177,14 +185,14 @@ def test_several_institutions_at_once_each_with_its_own_task_deadline_letter_and
     assert all(a.content_type == "application/pdf" and a.filename.startswith("oficio-") for a in letters)
     # the officer records one answer; the other referral keeps waiting on its own
     oim_task = next(t for t in tasks if t.title.endswith("OIM"))
-    submit(officer, oim_task, {"respuesta": "aceptada", "fecha_respuesta": clock.now().date().isoformat(),
+    submit(officer, oim_task, {"respuesta": "aceptada", "fecha_respuesta": office_today().isoformat(),
                                "resultado": "Cupo por 15 días"})
     db.session.expire_all()
     assert [(r.institution_code, r.status, r.answered_via) for r in referrals_of(instance)] == [
         ("INM-MX", "enviada", None), ("OIM", "aceptada", "tarea")]
     assert [t.title for t in open_tasks(instance_id=instance.id)] == ["Respuesta de la institución · INM México"]
     inm_task = open_tasks(instance_id=instance.id)[0]
-    submit(officer, inm_task, {"respuesta": "aceptada", "fecha_respuesta": clock.now().date().isoformat()})
+    submit(officer, inm_task, {"respuesta": "aceptada", "fecha_respuesta": office_today().isoformat()})
     assert single_open_task(instance_id=instance.id).task_spec == "Task_atencion"  # all answered: the case moves on
 
 
