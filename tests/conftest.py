@@ -314,3 +314,28 @@ ALERT = re.compile(r'<div class="alert[^"]*" role="alert">(.*?)</div>', re.S)
 def flashes(html: str) -> list[str]:
     """The flash messages shown on a page."""
     return [re.sub(r"\s+", " ", m).strip() for m in ALERT.findall(html)]
+
+
+@pytest.fixture
+def pdf_fetches(monkeypatch):
+    """(URLs WeasyPrint asked for, network connections tried) while a document is made: the fetcher is counted
+    (and still refuses) and the network is cut."""
+    import socket
+
+    from app.core import pdf
+
+    fetched, connections = [], []
+    original = pdf.refuse_url
+
+    def counting(url):
+        fetched.append(url)
+        return original(url)
+
+    def no_network(*args, **kwargs):
+        connections.append(args)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(pdf, "refuse_url", counting)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    return fetched, connections

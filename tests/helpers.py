@@ -145,3 +145,19 @@ def pg_unavailable(*tools) -> str | None:
     except Exception as exc:
         return f"no PostgreSQL server answers at {make_url(PG_SERVER).render_as_string()}: {type(exc).__name__}"
     return None
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF, page after page (pypdf)."""
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def flat(text: str) -> str:
+    """Text without any whitespace: what survives a PDF's line wrapping."""
+    import re
+
+    return re.sub(r"\s+", "", text)

@@ -3,11 +3,10 @@
 What is printed is what the case page shows the same user, never more: the person's contact data another office
 registered stays masked for this case's office (the case page's rule, `person_masked_fields`), and the user
 chooses which sections go into the print and for whom it is (a required purpose). The same HTML serves the
-browser's print view and the PDF; the PDF is made by WeasyPrint as the referral letter is (app/cases/letter.py):
+browser's print view and the PDF; the PDF is made by WeasyPrint as the referral letter is (app/core/pdf.py):
 autoescaped template, the stylesheet read from disk, every URL refused, so no text in the case can make the
 server fetch anything. Each print view and PDF is audited as a disclosure by the views (app/cases/print_views.py).
 """
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +14,12 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..core import pdf
 from ..core.errors import DomainError
 from ..extensions import db
 from .models import Assistance, Attachment, CaseEvent, CaseNote, CaseTransfer, FollowUp, Referral
 
 TEMPLATE = "cases/print.html"
-logging.getLogger("fontTools").setLevel(logging.WARNING)  # WeasyPrint's font subsetting logs every table at DEBUG
 
 # The sections a print may hold, in the order they are printed.
 SECTIONS = {
@@ -128,19 +127,10 @@ def stylesheet() -> str:
     return (Path(current_app.static_folder) / "css" / "print.css").read_text(encoding="utf-8")
 
 
-def _refuse_url(url):
-    """WeasyPrint's url_fetcher: the case file has no external resources, so every URL is refused."""
-    raise ValueError(f"external resources are not allowed in the case file: {url[:80]!r}")
-
-
 def case_pdf(case, choice: PrintChoice, masked, user, printed_at) -> bytes:
     """The print as PDF bytes (A4, the header and page numbers on every page)."""
-    import weasyprint  # loads pango: only when a PDF is made
-
     html = render_print(case, choice, masked, user, printed_at, pdf=True)
     if len(html.encode("utf-8")) > MAX_PDF_HTML_BYTES:
         raise DomainError(_("El expediente es demasiado grande para un PDF. Use la vista de impresión (el navegador "
                             "puede guardarla como PDF) o elija menos secciones. No se imprimió nada."))
-    css = weasyprint.CSS(string=stylesheet(), url_fetcher=_refuse_url)
-    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_refuse_url)
-    return document.write_pdf(stylesheets=[css])
+    return pdf.html_to_pdf(html, stylesheet())

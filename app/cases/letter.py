@@ -5,7 +5,6 @@ consent to share, the identity, document and phones; with a supervisor's overrid
 of birth only. Never the facts of the case, notes, risk level, other referrals or cases, family addresses or
 internal e-mails. The template is autoescaped and WeasyPrint fetches nothing: every URL is refused.
 """
-import logging
 from zoneinfo import ZoneInfo
 
 from flask import render_template
@@ -13,20 +12,14 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from ..auth.models import User
-from ..core import clock
+from ..core import clock, pdf
 from ..core.errors import DomainError
 from ..extensions import db
 from ..reference.places import country_name
 from .models import CONSENT_SHARING, CaseConsent
 
 TEMPLATE = "cases/referral_letter.html"
-logging.getLogger("fontTools").setLevel(logging.WARNING)  # WeasyPrint's font subsetting logs every table at DEBUG
 DEFAULT_TIMEZONE = "America/Tegucigalpa"
-
-
-def _refuse_url(url):
-    """WeasyPrint's url_fetcher: the letter has no external resources, so every URL is refused."""
-    raise ValueError(f"external resources are not allowed in the referral letter: {url[:80]!r}")
 
 
 def _zone(office) -> ZoneInfo:
@@ -110,8 +103,6 @@ def _consent(case, zone) -> tuple[bool, str]:
 
 def referral_letter(referral, now) -> bytes:
     """The oficio de remisión of one referral as PDF bytes."""
-    import weasyprint  # loads pango: only when a letter is made
-
     case = referral.case
     office, institution = case.office, referral.institution
     zone = _zone(office)
@@ -134,5 +125,4 @@ def referral_letter(referral, now) -> bytes:
         signer_name=signer_name,
         signer_role=signer_role,
     )
-    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_refuse_url)
-    return document.write_pdf()
+    return pdf.html_to_pdf(html)

@@ -4,7 +4,6 @@ text printed as text with nothing fetched, and a 300-step timeline within a boun
 import io
 import json
 import re
-import socket
 import time
 from datetime import date, timedelta
 
@@ -19,7 +18,7 @@ from app.core import clock
 from app.extensions import db
 from app.reference.models import Office
 from tests.conftest import flashes
-from tests.helpers import build_case, register_case, utc
+from tests.helpers import build_case, flat, pdf_text, register_case, utc
 
 ALL = ["persona", "caso", "historial", "remisiones", "asistencia", "seguimientos", "notas", "documentos",
        "traslados", "cierre"]
@@ -32,14 +31,6 @@ FOLLOW_UP = "La persona llegó bien a San Pedro Sula"
 FILENAME = "acta-de-nacimiento.pdf"
 PHONE = "+52 962 555 0101"
 FAMILY = "Marta Núñez"
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
-
-
-def flat(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 def form(sections=ALL, purpose="tribunal", detail="Juzgado Segundo de lo Familiar, expediente 45/2026"):
@@ -269,21 +260,8 @@ def test_contact_data_registered_by_another_office_stays_masked(login, users):
     assert all(secret in own for secret in secrets)
 
 
-def test_hostile_text_is_printed_as_text_and_nothing_is_fetched(login, case, monkeypatch):
-    fetched, connections = [], []
-    original = case_pdf_module._refuse_url
-
-    def counting(url):
-        fetched.append(url)
-        return original(url)
-
-    def no_network(*args, **kwargs):
-        connections.append(args)
-        raise OSError("network disabled in this test")
-
-    monkeypatch.setattr(case_pdf_module, "_refuse_url", counting)
-    monkeypatch.setattr(socket, "create_connection", no_network)
-    monkeypatch.setattr(socket.socket, "connect", no_network)
+def test_hostile_text_is_printed_as_text_and_nothing_is_fetched(login, case, pdf_fetches):
+    fetched, connections = pdf_fetches
     image = '<img src="http://127.0.0.1:9/x.png">'
     style = "<style>@import url(http://127.0.0.1:9/a.css); body{display:none}</style>"
     link = '<link rel="stylesheet" href="file:///etc/passwd">'
@@ -308,12 +286,6 @@ def test_hostile_text_is_printed_as_text_and_nothing_is_fetched(login, case, mon
     assert raw_text.count("Ж") == 3000  # nothing cut...
     assert max(len(line) for line in raw_text.splitlines()) < 150  # ...and wrapped inside the page
     assert fetched == [] and connections == []
-
-
-def test_refuse_url_refuses_everything():
-    for url in ("http://127.0.0.1:9/x", "file:///etc/passwd", "data:image/png;base64,AAAA"):
-        with pytest.raises(ValueError):
-            case_pdf_module._refuse_url(url)
 
 
 def test_a_300_step_timeline_prints_in_bounded_time_and_size(login, case):
@@ -391,20 +363,13 @@ def test_the_forms_work_as_a_browser_sends_them(app, login, case):
     assert [e.action for e in prints(case.id)] == ["case_print_viewed", "case_pdf_downloaded"]
 
 
-def test_a_url_that_reached_the_renderer_would_be_refused(login, case, monkeypatch):
+def test_a_url_that_reached_the_renderer_would_be_refused(login, case, monkeypatch, pdf_fetches):
     """Defence in depth: were a URL ever to reach WeasyPrint (here through the stylesheet), it goes to the fetcher
     that refuses everything, and the PDF is made without it."""
-    fetched = []
-    original = case_pdf_module._refuse_url
-
-    def counting(url):
-        fetched.append(url)
-        return original(url)
-
+    fetched, connections = pdf_fetches
     sheet = case_pdf_module.stylesheet()
-    monkeypatch.setattr(case_pdf_module, "_refuse_url", counting)
     monkeypatch.setattr(case_pdf_module, "stylesheet", lambda: "@import url(http://127.0.0.1:9/x.css);\n" + sheet
                         + "\nbody { background: url(file:///etc/passwd); }")
     response = login("oficial.tap").post(f"/casos/{case.id}/imprimir/pdf", data=form(["caso"]))
     assert response.status_code == 200 and response.data.startswith(b"%PDF-")
-    assert "http://127.0.0.1:9/x.css" in fetched and "file:///etc/passwd" in fetched
+    assert "http://127.0.0.1:9/x.css" in fetched and "file:///etc/passwd" in fetched and connections == []

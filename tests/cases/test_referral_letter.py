@@ -1,19 +1,15 @@
 """The referral letter (oficio de remisión) as PDF: what it shows, what it never shows, and that hostile text
 renders as text without any fetch."""
-import io
-import re
-import socket
 from datetime import date
 
 import pytest
-from pypdf import PdfReader
 
-from app.cases import letter as letter_module
 from app.cases.letter import referral_letter
 from app.cases.models import PersonPhone, Referral
+from app.core import pdf
 from app.extensions import db
 from app.reference.models import Institution, Office
-from tests.helpers import build_case, utc
+from tests.helpers import build_case, flat, pdf_text, utc
 
 NOW = utc(2026, 12, 5, 3)  # 21:00 on 4 December in Tapachula (America/Mexico_City)
 DNI = "0501198802231"
@@ -21,14 +17,6 @@ PASSPORT = "G1234567"
 PHONE = "+52 962 123 4567"
 SERVICE = "Retorno asistido a Honduras"
 SUMMARY = "Hechos reservados del caso"
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
-
-
-def flat(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 @pytest.fixture
@@ -112,21 +100,8 @@ def test_neither_consent_nor_override_refused(referral):
         referral_letter(referral, NOW)
 
 
-def test_hostile_service_text_renders_as_text_without_fetching(referral, monkeypatch):
-    fetched, connections = [], []
-    original = letter_module._refuse_url
-
-    def counting(url):
-        fetched.append(url)
-        return original(url)
-
-    def no_network(*args, **kwargs):
-        connections.append(args)
-        raise OSError("network disabled in this test")
-
-    monkeypatch.setattr(letter_module, "_refuse_url", counting)
-    monkeypatch.setattr(socket, "create_connection", no_network)
-    monkeypatch.setattr(socket.socket, "connect", no_network)
+def test_hostile_service_text_renders_as_text_without_fetching(referral, pdf_fetches):
+    fetched, connections = pdf_fetches
     word = "Q" * 5000  # a letter the rest of the letter does not use
     referral.service_requested = f'<img src="http://127.0.0.1:9/x"> <b>negrita</b> {word}'
     referral.institution.name = "<script>x</script>" + "I" * 230  # the column holds 250
@@ -146,7 +121,7 @@ def test_hostile_service_text_renders_as_text_without_fetching(referral, monkeyp
 def test_refuse_url_refuses_everything():
     for url in ("http://127.0.0.1:9/x", "file:///etc/passwd", "data:image/png;base64,AAAA"):
         with pytest.raises(ValueError):
-            letter_module._refuse_url(url)
+            pdf.refuse_url(url)
 
 
 def test_date_is_written_in_spanish_in_the_office_timezone(referral):
