@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ..auth import policy
 from ..extensions import db
+from ..workflow import lint
 from ..workflow.models import HumanTask
 from .models import Assistance, Case, CaseEvent, FollowUp, Referral
 
@@ -44,6 +45,7 @@ def panel(name: str):
     """Register the loader of an approval panel: (case, approval task, proposal step) -> what the template shows."""
     def register(loader):
         PANELS[name] = loader
+        lint.approval_panel(name)
         return loader
     return register
 

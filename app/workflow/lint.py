@@ -31,9 +31,11 @@ def lint_diagram(filename: str, data: bytes, forms: dict[str, str]) -> list[tupl
                 for node in root.iter() if node.get("id") in RESERVED_IDS]
     lanes = {ref.text.strip(): lane.get("name") for lane in root.iterfind(".//bpmn:lane", NS)
              for ref in lane.iterfind("bpmn:flowNodeRef", NS) if ref.text}
+    user_tasks = {task.get("id") for task in root.iterfind(".//bpmn:userTask", NS)}
     for task in root.iterfind(".//bpmn:userTask", NS):
         problems.extend((filename, task.get("id"), msg) for msg in _user_task_problems(task, _lanes_of(task, lanes),
                                                                                       forms))
+        problems.extend((filename, task.get("id"), msg) for msg in _approval_problems(task, user_tasks))
     problems.extend((filename, _owner_id(node), message) for node, message in _unsupported(root))
     problems.extend((filename, _owner_id(node), message) for node, message in _app_signal_problems(root))
     for element, mode, label in _code_elements(root):
@@ -87,6 +89,29 @@ def _user_task_problems(task, lanes, forms):
                 yield f"plazo de «{name}»: {problem}"
         else:
             yield from (f"plazo de «{name}»: {m}" for m in check_source(deadline, "eval"))
+
+
+APPROVAL_PANELS: set[str] = set()  # names of the approval panels the domains registered (cases/approval.py)
+
+
+def approval_panel(name: str) -> None:
+    """Register an approval panel's name, so a diagram's `approvalPanel` property can be checked at publish."""
+    APPROVAL_PANELS.add(name)
+
+
+def _approval_problems(task, user_tasks):
+    """`approvalOf` names a user task of the same diagram (the four-eyes rule refuses its completer) and
+    `approvalPanel` a registered panel: a typo would silently leave the approval without either."""
+    props = {p.get("name"): p.get("value") for p in task.iterfind(".//spiffworkflow:property", NS)}
+    name = task.get("name") or task.get("id")
+    approved = props.get("approvalOf")
+    if approved is not None and (approved not in user_tasks or approved == task.get("id")):
+        yield (f"la tarea «{name}» aprueba «{approved}» (approvalOf), que no es otra tarea de usuario de este "
+               "diagrama")
+    panel = props.get("approvalPanel")
+    if panel is not None and panel not in APPROVAL_PANELS:
+        known = ", ".join(sorted(APPROVAL_PANELS)) or "ninguno"
+        yield f"el panel de aprobación «{panel}» de la tarea «{name}» no existe (admitidos: {known})"
 
 
 UNSUPPORTED_NODES = {  # BPMN flow elements SIPROC cannot execute (a later issue may add connectors or DMN)

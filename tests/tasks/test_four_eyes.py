@@ -210,3 +210,43 @@ def test_the_fosmih_quotation_is_approved_by_someone_else(login, rule_on):
     else:
         submit(consul, approval, FOSMIH_APROBADO)
         assert single_open_task(instance_id=instance.id).title == "Registro de la asistencia FOSMIH"
+
+
+APPROVAL_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="x">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="Task_propuesta" name="Propuesta">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:userTask id="Task_aprobacion" name="Aprobación">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="approvalOf" value="{approves}" />
+        <spiffworkflow:property name="approvalPanel" value="{panel}" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="Task_propuesta" />
+    <bpmn:sequenceFlow id="f2" sourceRef="Task_propuesta" targetRef="Task_aprobacion" />
+    <bpmn:sequenceFlow id="f3" sourceRef="Task_aprobacion" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+@pytest.mark.parametrize("approves,panel,expected", [
+    ("Task_propuesta", "cierre", []),
+    ("Task_propuesta", "fosmih", []),
+    ("Task_propuesta_cierre", "cierre", ["«Task_propuesta_cierre» (approvalOf), que no es otra tarea de usuario"]),
+    ("Task_aprobacion", "cierre", ["«Task_aprobacion» (approvalOf), que no es otra tarea de usuario"]),
+    ("Task_propuesta", "cierre_caso", ["el panel de aprobación «cierre_caso»", "admitidos: cierre, fosmih"]),
+])
+def test_a_mistyped_approval_property_is_refused_at_publish(app, approves, panel, expected):
+    """A typo in approvalOf or approvalPanel would silently leave the approval without four eyes or panel."""
+    from app.workflow.lint import lint_diagram
+
+    problems = lint_diagram("p.bpmn", APPROVAL_DIAGRAM.format(approves=approves, panel=panel).encode(), {})
+    mine = [m for _f, element, m in problems
+            if element == "Task_aprobacion" and ("approvalOf" in m or "panel de aprobación" in m)]
+    assert len(mine) == (1 if expected else 0), problems
+    for part in expected:
+        assert part in mine[0], mine
