@@ -12,7 +12,6 @@ import re2
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
-SUPPORTED_TYPES = {"string", "integer", "number", "boolean", "array"}
 OPTION_SOURCES = {"case_categories", "institutions", "municipalities", "departments", "countries", "subdivisions",
                   "legal_areas", "vulnerability_markers", "offices"}
 MAX_FORM_BYTES = 256 * 1024
@@ -26,10 +25,11 @@ FORBIDDEN_KEYWORDS = ("$id", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recur
                       "$vocabulary")
 LOCAL_REF = re2.compile(r"#(?:/[\p{L}\p{N}_.$-]+)+")  # a JSON pointer into this document
 SAFE_FORMATS = [name for name in FormatChecker.checkers if name != "regex"]  # "regex" would run re.compile
-JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list}
+JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
+TASK_OPTIONS_PREFIX = "options_from_task_data_var:"  # SpiffArena: "anyOf": ["options_from_task_data_var:<name>"]
+TASK_VAR = re2.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
 MESSAGE_KEYS = ("x-siproc-required-message", "x-siproc-pattern-message")
-UI_TEXT_KEYS = ("ui:widget", "ui:help", "ui:placeholder", "ui:width")
-ROW_TYPES = {"string", "integer", "number", "boolean"}  # what a field of a repeating row (array of objects) may be
+UI_TEXT_KEYS = ("ui:widget", "ui:help", "ui:placeholder", "ui:width", "ui:title", "ui:description")
 MAX_ROWS = 10  # maxItems of an array of objects: every row is rendered
 MAX_ROW_FIELDS = 20  # properties of the object of an array of objects
 # Keywords whose value is a subschema, a list of subschemas, or a map of name -> subschema (draft 2020-12).
@@ -52,21 +52,50 @@ def read_forms_dir(forms_dir) -> dict[str, str]:
 
 
 def load_form(filename: str, text: str) -> dict:
-    """Parse and check one form schema; returns the schema dict or raises FormSchemaError."""
-    schema = _json_object(filename, text, "el formulario")
+    """Parse and check one form schema; returns the schema dict or raises FormSchemaError.
+
+    SpiffArena's options from task data (anyOf ["options_from_task_data_var:<name>"]) are rewritten as
+    "x-siproc-task-options": "<name>" first: that placeholder is not JSON Schema."""
+    schema = _lower_task_options(filename, _json_object(filename, text, "el formulario"), 0)
     _check_metaschema(filename, schema)
     nodes = dict(schema_nodes(schema))
     _check_keywords(filename, nodes)
     _check_patterns(filename, nodes)
     _RefGraph(filename, nodes).check()
-    if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
-        raise FormSchemaError(f"{filename}: el formulario debe ser de tipo «object» con «properties»")
-    for name, prop in schema["properties"].items():
-        problem = _property_problem(name, prop)
-        if problem:
-            raise FormSchemaError(f"{filename}: campo «{name}»: {problem}")
+    if not isinstance(schema.get("properties"), dict) or not schema["properties"]:
+        if schema.get("type") == "array":
+            raise FormSchemaError(f"{filename}: un formulario que es una lista («type»: «array» en la raíz) aún no "
+                                  "se admite: defina un objeto con «properties» y la lista como uno de sus campos")
+        raise FormSchemaError(f"{filename}: el formulario debe definir sus campos en «properties»")
+    if schema.get("type", "object") != "object":
+        raise FormSchemaError(f"{filename}: el formulario debe ser de tipo «object» (o no indicar «type»)")
     _check_form_names(filename, schema)
+    from .compiler import compile_form
+
+    compile_form(filename, schema, {})  # every field the compiler supports, or a Spanish message naming it
     return schema
+
+
+def _lower_task_options(filename, node, level):
+    """A copy of the document with SpiffArena's task data option placeholders as x-siproc-task-options."""
+    if level > MAX_DEPTH:
+        raise FormSchemaError(f"{filename}: el formulario tiene más de {MAX_DEPTH} niveles de anidamiento")
+    if isinstance(node, list):
+        return [_lower_task_options(filename, item, level + 1) for item in node]
+    if not isinstance(node, dict):
+        return node
+    lowered = {key: _lower_task_options(filename, value, level + 1) for key, value in node.items()}
+    options = node.get("anyOf")
+    if isinstance(options, list) and any(isinstance(o, str) for o in options):
+        name = options[0][len(TASK_OPTIONS_PREFIX):] if len(options) == 1 and isinstance(options[0], str) \
+            and options[0].startswith(TASK_OPTIONS_PREFIX) else None
+        if name is None or not TASK_VAR.fullmatch(name):
+            raise FormSchemaError(f"{filename}: «anyOf» con texto: solo se admite "
+                                  f"[\"{TASK_OPTIONS_PREFIX}nombre_de_variable\"] (opciones tomadas de los datos "
+                                  "de la tarea)")
+        del lowered["anyOf"]
+        lowered["x-siproc-task-options"] = name
+    return lowered
 
 
 def load_ui(filename: str, text: str | None) -> dict:
@@ -300,75 +329,7 @@ def _check_form_names(filename, schema):
         raise FormSchemaError(f"{filename}: «x-siproc-action» debe ser el nombre de una acción")
 
 
-# -- fields --------------------------------------------------------------------------------------------
-def _property_problem(name, prop):
-    if not name.isidentifier() or name.startswith("_"):
-        return "el nombre debe ser un identificador sin guion bajo inicial"
-    if name in RESERVED_NAMES:
-        return "el nombre está reservado"
-    if not isinstance(prop, dict):
-        return "la definición debe ser un objeto"
-    return _type_problem(prop) or _choices_problem(prop) or _extension_problem(prop) or _default_problem(prop)
-
-
-def _type_problem(prop):
-    kind = prop.get("type")
-    if isinstance(kind, list):
-        return (f"tipo {json.dumps(kind, ensure_ascii=False)} no soportado: indique un solo tipo (los campos no "
-                "obligatorios ya pueden quedar vacíos)")
-    if kind is None and "$ref" in prop:
-        return "los campos definidos con «$ref» aún no se admiten: indique «type» en el campo"
-    if kind not in SUPPORTED_TYPES:
-        return f"tipo «{kind}» no soportado"
-    if kind == "array":
-        items = prop.get("items")
-        if isinstance(items, dict) and items.get("type") == "object":
-            return _rows_problem(prop, items)
-        if not isinstance(items, dict) or not (items.get("enum") or items.get("oneOf") or
-                                               items.get("x-siproc-options")):
-            return ("las listas deben ser de opciones (items con enum, oneOf o x-siproc-options) o de filas "
-                    "(items de tipo «object» con «properties»)")
-    return None
-
-
-def _rows_problem(prop, items):
-    """An array of objects (a repeating group of rows): scalar fields only, and a bounded number of rows."""
-    high, low = prop.get("maxItems"), prop.get("minItems", 0)
-    if not _whole(high) or not 1 <= high <= MAX_ROWS:
-        return f"una lista de filas debe indicar «maxItems» entre 1 y {MAX_ROWS}"
-    if not _whole(low) or not 0 <= low <= high:
-        return "«minItems» de una lista de filas debe estar entre 0 y «maxItems»"
-    properties = items.get("properties")
-    if not isinstance(properties, dict) or not properties:
-        return "las filas (items de tipo «object») deben definir sus campos en «properties»"
-    if len(properties) > MAX_ROW_FIELDS:
-        return f"una fila puede tener como máximo {MAX_ROW_FIELDS} campos"
-    if not _strings(items.get("required", [])):
-        return "«required» de las filas debe ser una lista de nombres de campo"
-    default = prop.get("default", [])
-    if not isinstance(default, list) or not all(isinstance(row, dict) for row in default):
-        return "el valor por defecto de una lista de filas debe ser una lista de objetos"
-    for name in items.get("required", []):
-        if name not in properties:
-            return f"el campo obligatorio «{name}» de la fila no está definido"
-    for name, sub in properties.items():
-        problem = _row_field_problem(name, sub)
-        if problem:
-            return f"campo de la fila «{name}»: {problem}"
-    return None
-
-
-def _row_field_problem(name, sub):
-    if isinstance(sub, dict) and (sub.get("type") in ("array", "object") or "properties" in sub or "items" in sub):
-        return ("una fila no puede contener listas ni objetos anidados; solo campos simples (texto, fecha, número, "
-                "sí/no u opción única)")
-    if isinstance(sub, dict) and isinstance(sub.get("type"), str) and sub["type"] not in ROW_TYPES:
-        return f"tipo «{sub.get('type')}» no soportado"
-    if isinstance(sub, dict) and "default" in sub:
-        return "los campos de una fila no admiten «default»"
-    return _property_problem(name, sub)
-
-
+# -- fields (checked by the compiler, which resolves references and nesting) -------------------------
 def _whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -417,8 +378,8 @@ def _extension_problem(prop):
     return None
 
 
-def _default_problem(prop):
-    if "default" not in prop:
+def _default_problem(prop, nullable=False):
+    if "default" not in prop or (nullable and prop["default"] is None):
         return None
     kind, value = prop["type"], prop["default"]
     if isinstance(value, JSON_TYPES[kind]) and (kind == "boolean" or not isinstance(value, bool)):

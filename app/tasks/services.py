@@ -56,11 +56,15 @@ def compiled_form(human_task: HumanTask):
 
 def build_form(human_task, formdata=None, data=None, csrf=True):
     compiled = compiled_form(human_task)
+    case_id = getattr(human_task, "case_id", None)
+    fixed = None
     if formdata is None and data is None:  # first shown: fields prefilled from the case file (x-siproc-prefill)
-        case_id = getattr(human_task, "case_id", None)
         data = prefill_values(compiled, db.session.get(Case, case_id) if case_id else None)
+    elif formdata is not None and any(spec.read_only for spec in compiled.fields):  # kept, never submitted
+        fixed = prefill_values(compiled, db.session.get(Case, case_id) if case_id else None)
+    task_data = workflow.task_data(human_task) if compiled.task_vars else None  # options from task data only
     return compiled, compiled.build(option_choices, formdata=formdata, data=data, csrf=csrf,
-                                    facts=case_facts(human_task))
+                                    facts=case_facts(human_task), task_data=task_data, fixed=fixed)
 
 
 def case_facts(human_task) -> set[str]:
@@ -105,6 +109,8 @@ def complete_task(user, human_task: HumanTask, compiled, form, extras=None) -> l
     what the action returns (ids); returns warnings to show the user.
     """
     check_can_work(user, human_task)
+    if compiled.has_files:  # uploads become case documents; the form keeps their reference
+        _store_files(user, human_task, compiled, form)
     data = compiled.to_json(form)
     instance = human_task.instance
     context = ActionContext(user, instance, human_task, clock.now(), extras=extras or {})
@@ -131,6 +137,32 @@ def complete_task(user, human_task: HumanTask, compiled, form, extras=None) -> l
     return context.warnings
 
 
+def _store_files(user, human_task, compiled, form):
+    """Each uploaded file of the form, under the case documents' upload rules (types, size, content), stored as a
+    document of the task's case; the form value becomes {"attachment_id", "filename"}, never the file itself."""
+    from flask import current_app
+
+    from ..cases import records
+
+    case = db.session.get(Case, human_task.case_id) if human_task.case_id else None
+
+    def store(spec, upload):
+        if case is None:
+            raise DomainError(_("El campo «%(f)s» adjunta un archivo, y esta tarea no pertenece a ningún caso. No se "
+                                "guardó nada.", f=spec.title))
+        try:
+            filename, data, content_type = records.checked_upload(upload, current_app.config["MAX_ATTACHMENT_BYTES"])
+        except DomainError as exc:
+            raise DomainError(_("%(f)s: %(e)s", f=spec.title, e=str(exc)), {spec.name: str(exc)}) from exc
+        attachment = records.store_bytes(case, user, data, filename, content_type,
+                                         _("Adjuntado en «%(t)s»", t=human_task.title), clock.now(),
+                                         records.uploads_dir())
+        db.session.flush()
+        return {"attachment_id": attachment.id, "filename": attachment.filename}
+
+    compiled.store_files(form, store)
+
+
 def next_task_for(user, instance_id) -> HumanTask | None:
     """The next open task of the same process this user can work, to keep going without the inbox."""
     candidates = db.session.scalars(
@@ -147,14 +179,23 @@ def submit_values(user, human_task: HumanTask, values: dict) -> None:
     def text(item):
         return "si" if item is True else "no" if item is False else str(item)
 
-    pairs = []
-    for key, value in values.items():
-        for index, item in enumerate(value if isinstance(value, list) else [value]):
-            if isinstance(item, dict):  # a row of an array of objects: <field>-<index>-<subfield>
-                pairs.extend((f"{key}-{index}-{sub}", text(v)) for sub, v in item.items() if v is not None)
+    def pairs(specs, data, prefix=""):  # the names the web form sends: groups <g>-<f>, rows <r>-<i>-<f>, lists <l>-<i>
+        for spec in specs:
+            value, key = data.get(spec.name), prefix + spec.name
+            if value is None:
+                continue
+            if spec.kind == "group" and isinstance(value, dict):
+                yield from pairs(spec.items, value, key + "-")
+            elif spec.kind == "rows" and isinstance(value, list):
+                for index, row in enumerate(value):
+                    yield from pairs(spec.items, row if isinstance(row, dict) else {}, f"{key}-{index}-")
+            elif spec.kind == "list" and isinstance(value, list):
+                yield from ((f"{key}-{index}", text(item)) for index, item in enumerate(value))
             else:
-                pairs.append((key, text(item)))
-    compiled, form = build_form(human_task, formdata=MultiDict(pairs), csrf=False)
+                yield from ((key, text(item)) for item in (value if isinstance(value, list) else [value]))
+
+    formdata = MultiDict(list(pairs(compiled_form(human_task).fields, values)))
+    compiled, form = build_form(human_task, formdata=formdata, csrf=False)
     if not compiled.validate(form):
         raise DomainError(_("Datos no válidos: %(e)s", e=form.errors), form.errors)
     complete_task(user, human_task, compiled, form)

@@ -2,6 +2,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import CombinedMultiDict
 
 from ..audit import services as audit
 from ..auth import policy
@@ -68,7 +69,8 @@ def submit(task_id):
 
     def complete():
         services.check_can_work(current_user, human_task)
-        compiled, form = services.build_form(human_task, formdata=request.form)
+        formdata = CombinedMultiDict([request.form, request.files]) if request.files else request.form  # file fields
+        compiled, form = services.build_form(human_task, formdata=formdata)
         if not compiled.validate(form):
             refusal = InvalidForm(_("Revise los campos marcados. No se guardó nada."))
             refusal.page = (compiled, form)  # shown again with its errors

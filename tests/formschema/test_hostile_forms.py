@@ -201,9 +201,10 @@ def test_local_acyclic_references_work(app):
         assert compiled.schema_errors({"codigo": "a", "otro": "bb"}) == {"codigo": "El texto es demasiado corto."}
 
 
-def test_a_field_defined_only_by_ref_is_refused_in_spanish():
-    document = schema(**{"$defs": {"texto": {"type": "string"}}}, properties={"codigo": {"$ref": "#/$defs/texto"}})
-    assert "«$ref» aún no se admiten" in refused(document)
+def test_a_field_defined_only_by_ref_takes_the_referenced_definition():
+    document = schema(**{"$defs": {"texto": {"type": "string", "title": "Código"}}},
+                      properties={"codigo": {"$ref": "#/$defs/texto"}})
+    assert [(f.name, f.kind, f.title) for f in compiled_for(document).fields] == [("codigo", "string", "Código")]
 
 
 @pytest.mark.parametrize("document", [
@@ -262,7 +263,7 @@ def test_a_schema_check_that_chokes_is_a_form_schema_error(monkeypatch, error):
     (field(oneOf=[{"title": "Sin valor"}]), "cada opción de «oneOf» debe ser un objeto con «const»"),
     (field(oneOf=[True]), "cada opción de «oneOf»"),
     (schema(properties={"l": {"type": "array", "items": {"oneOf": [{"title": "A"}]}}}), "items: cada opción"),
-    (schema(properties={"codigo": {"type": ["string", "null"]}}), "indique un solo tipo"),
+    (schema(properties={"codigo": {"type": ["string", "integer"]}}), "indique un solo tipo"),
     (schema(properties={"codigo": {"type": "string", "x-siproc-options": ["offices"]}}), "catálogo"),
     (schema(properties={"codigo": {"type": "string", "items": {"x-siproc-options": {"a": 1}}}}), "catálogo"),
     (schema(properties={"l": {"type": "array", "items": True}}), "las listas deben ser de opciones"),
@@ -489,7 +490,7 @@ HOSTILE_FORMS = {
     "remote ref": (lambda: registro({"$ref": "http://169.254.169.254/latest"}), "referencias locales"),
     "nested 100000": (lambda: nested(100_000), "niveles de anidamiento"),
     "oneOf without const": (lambda: registro({"oneOf": [{"title": "A"}]}), "«const»"),
-    "type list": (lambda: registro({"type": ["string", "null"]}), "un solo tipo"),
+    "type list": (lambda: registro({"type": ["string", "integer"]}), "un solo tipo"),
 }
 HOSTILE_UIS = {
     "field as text": ('{"relato": "texto"}', "debe ser un objeto"),

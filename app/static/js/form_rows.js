@@ -1,6 +1,7 @@
-// Repeating rows of a task form (an array of objects, see app/templates/_form.html render_rows).
-// Without JavaScript every row shows and empty rows are ignored on submit. With it: only the filled rows and the
-// first empty one show, and the «Añadir otra» button reveals the next row.
+// Repeating rows of a task form (an array of objects or of texts, see app/templates/_form.html render_rows).
+// Without JavaScript every row shows and empty rows are ignored on submit. With it: only the filled rows (at least
+// minItems) and the first empty one show; «Añadir otra» reveals the next row and «Quitar» empties and hides a row.
+// A list marked data-fixed (ui:options addable false) offers no «Añadir otra».
 
 function hasValue(row) {
   if (row.hasAttribute("data-filled") || row.querySelector(".is-invalid")) {
@@ -14,25 +15,48 @@ function hasValue(row) {
   });
 }
 
+function clear(row) {
+  row.removeAttribute("data-filled");
+  row.querySelectorAll("input, select, textarea").forEach((control) => {
+    if (control.type === "checkbox" || control.type === "radio") {
+      control.checked = false;
+    } else if (control.type !== "hidden") {
+      control.value = "";
+    }
+  });
+}
+
 function setUp(group) {
-  const rows = Array.from(group.querySelectorAll("[data-row]"));
-  const button = group.querySelector("[data-add-row]");
+  const rows = Array.from(group.querySelectorAll(":scope > [data-row]"));
+  const button = group.querySelector(":scope > [data-add-row]");
   if (!rows.length || !button) {
     return;
   }
+  const fixed = group.hasAttribute("data-fixed");
+  const minimum = Number(group.getAttribute("data-min-rows") || "0");
   let emptyShown = false;
-  rows.forEach((row) => {
+  rows.forEach((row, index) => {
     if (hasValue(row)) {
       row.hidden = false;
-    } else if (!emptyShown) {
+    } else if (index < minimum) {
+      row.hidden = false; // a row the list needs counts as the empty one offered
+      emptyShown = true;
+    } else if (!emptyShown && !fixed) {
       emptyShown = true;
       row.hidden = false;
     } else {
-      row.hidden = true;
+      row.hidden = !fixed;
     }
   });
   const refresh = () => {
-    button.hidden = !rows.some((row) => row.hidden);
+    button.hidden = fixed || !rows.some((row) => row.hidden);
+    const shown = rows.filter((row) => !row.hidden).length;
+    rows.forEach((row) => {
+      const remove = row.querySelector(":scope > [data-remove-row]");
+      if (remove) {
+        remove.hidden = fixed || shown <= Math.max(minimum, 1);
+      }
+    });
   };
   button.addEventListener("click", () => {
     const next = rows.find((row) => row.hidden);
@@ -44,6 +68,17 @@ function setUp(group) {
       }
     }
     refresh();
+  });
+  rows.forEach((row) => {
+    const remove = row.querySelector(":scope > [data-remove-row]");
+    if (remove) {
+      remove.addEventListener("click", () => {
+        clear(row);
+        row.hidden = true;
+        refresh();
+        button.focus();
+      });
+    }
   });
   refresh();
 }
