@@ -73,6 +73,67 @@ def deploy_command():
         click.echo(f"Process {result.process_key}: v{result.version} ({state})")
 
 
+@siproc.command("import-model")
+@click.argument("source", type=click.Path(exists=True))
+@click.option("--usuario", "username", required=True, help="Responsable de procesos a cuyo nombre se importa.")
+def import_model_command(source, username):
+    """Import a SpiffArena process-model folder (or its zip) as a draft with its forms and decisions."""
+    from pathlib import Path
+
+    from .auth.models import User
+    from .core import clock
+    from .modeler import spiff_archive
+    from .modeler.services import Refused
+
+    user = db.session.scalar(db.select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no existe el usuario {username}")
+    path = Path(source)
+    try:
+        if path.is_dir():
+            archive = spiff_archive.read_folder(path)
+        else:
+            with path.open("rb") as handle:
+                archive = spiff_archive.read_zip(handle.read(spiff_archive.MAX_COMPRESSED + 1))
+        result = spiff_archive.import_archive(archive, user, clock.now())
+    except Refused as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            where = f"{problem.file or ''}{' [' + problem.element + ']' if problem.element else ''}"
+            click.echo(f"  {where + ': ' if where else ''}{problem.message}", err=True)
+        for note in getattr(exc, "notes", []):
+            click.echo(f"  nota: {note}", err=True)
+        raise click.ClickException("modelo rechazado; no se importó nada") from exc
+    db.session.commit()
+    _seal()
+    click.echo(f"Borrador de {result.process_key} ({result.filename}); formularios nuevos: "
+               f"{', '.join(result.forms_added) or '—'}; tablas de decisión nuevas: "
+               f"{', '.join(result.decisions_added) or '—'}")
+    for note in result.notes:
+        click.echo(f"  nota: {note}")
+    for problem in result.problems:
+        click.echo(f"  problema del borrador{' [' + problem.element + ']' if problem.element else ''}: "
+                   f"{problem.message}")
+
+
+@siproc.command("export-model")
+@click.argument("process_key")
+@click.argument("target", type=click.Path(dir_okay=False, writable=True))
+@click.option("--version", type=int, default=None, help="Versión publicada (por defecto la última).")
+@click.option("--borrador", is_flag=True, help="Exportar el borrador en lugar de una versión publicada.")
+def export_model_command(process_key, target, version, borrador):
+    """Write a process as a SpiffArena process-model zip (process_model.json, .bpmn, forms, .dmn)."""
+    from pathlib import Path
+
+    from .modeler import spiff_archive
+
+    data = spiff_archive.export_zip(process_key, version=version, draft=borrador)
+    if data is None:
+        raise click.ClickException(f"no existe el proceso {process_key}" + (f" v{version}" if version else ""))
+    Path(target).write_bytes(data)
+    click.echo(f"{target}: {len(data)} bytes")
+
+
 @siproc.command("sweep")
 def sweep_command():
     """Run one sweep now: due BPMN timers, deadline notices, pending e-mail."""

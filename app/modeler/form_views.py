@@ -41,10 +41,23 @@ def form_edit(name):
 def form_save(name):
     document = _document(name)
     text = request.form.get("texto", "")
+    ui_problems = _ui_problems(name, text)
+    if ui_problems:  # refused here: republishing the processes that use it would fail on it
+        return _editor(document, text, problems=ui_problems, status=422)
     return act(lambda: services.save_form(name, text, current_user, clock.now()),
                lambda versions: _saved(name, versions),
                refused=lambda exc: _editor(document, text, problems=[p.message for p in exc.problems], status=422),
                flashed=False)  # the problems are listed beside the text
+
+
+def _ui_problems(name, text) -> list[str]:
+    """A UI schema's problems with the form it presents (a widget the field cannot have, a field entry that is not
+    an object inside a group...), which only compiling the pair finds."""
+    compiled, _form, problems = _compiled(name, text)
+    missing = _("No existe %(n)s.", n="\x00").split("\x00")[0]  # no form to present: nothing to compile
+    if compiled is not None or not problems or problems[0].startswith(missing):
+        return []
+    return [problems[0] + " " + _("No se guardó nada.")]
 
 
 def _saved(name, versions):
@@ -79,8 +92,9 @@ def _editor(document, text, problems=None, status=200):
 def _compiled(name, text=None):
     """The form as officers would see it (for a UI schema: the form it belongs to)."""
     documents = services.forms()
-    schema_name = name[:-8] + ".json" if name.endswith("_ui.json") else name
-    ui_name = schema_name[:-5] + "_ui.json"
+    pairs = services.task_form_pairs()
+    schema_name = services.schema_name_for(name, documents, pairs) if services.is_ui_name(name, pairs) else name
+    ui_name = services.ui_name_for(schema_name, documents, pairs)
     if text is not None:
         documents[name] = text
     if schema_name not in documents:
@@ -88,7 +102,9 @@ def _compiled(name, text=None):
     try:
         compiled = compile_form(schema_name, load_form(schema_name, documents[schema_name]),
                                 load_ui(ui_name, documents.get(ui_name)))
-        return compiled, compiled.build(option_choices, csrf=False), []
+        sample = {name: [{"value": "", "label": _("(opciones de «%(v)s» en los datos de la tarea)", v=name)}]
+                  for name in compiled.task_vars}  # the preview has no task: say where the options come from
+        return compiled, compiled.build(option_choices, csrf=False, task_data=sample), []
     except FormSchemaError as exc:
         return None, None, [str(exc)]
 

@@ -15,6 +15,7 @@ from ..core.errors import DomainError
 from ..extensions import db
 from ..formschema import FormSchemaError, compile_form, load_form, read_forms_dir
 from ..formschema.loader import load_ui
+from ..workflow import messages as engine_messages
 from ..workflow.deploy import deploy_files
 from ..workflow.engine import DiagramError, get_engine
 from ..workflow.lint import NS, lint_diagram
@@ -24,7 +25,11 @@ from .models import FormDocument, ProcessDraft
 
 MAX_UPLOAD = 5 * 1024 * 1024
 KEY = re.compile(r"^[a-z][a-z0-9_]{2,60}$")
-FORM_NAME = re.compile(r"^[a-z][a-z0-9_]{1,80}(_ui)?\.json$")
+# Form file names: the project's own (registro_caso.json, registro_caso_ui.json) and SpiffArena's
+# (registro-schema.json, registro-uischema.json): letters, digits, _ - and inner dots; no path separator, no
+# leading dot, no "..", at most 120 characters, ending .json.
+FORM_NAME = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.-]{0,114}\.json$")
+UI_SUFFIXES = ("_ui.json", "-uischema.json")
 TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
   xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
@@ -83,6 +88,7 @@ class Problem:
     file: str | None
     element: str | None
     message: str
+    kind: str | None = None  # "not_executable": publishing's headline says so
 
     def as_dict(self):
         return {"file": self.file, "element": self.element, "message": self.message}
@@ -109,6 +115,8 @@ NEW_FORM = """{
 }
 """
 
+NEW_UI = "{}\n"  # a UI schema starts empty: the form's own order and widgets
+
 
 def create_form(name, user, now) -> FormDocument:
     """A new form document from the starting template; refuses taken and invalid names."""
@@ -117,10 +125,11 @@ def create_form(name, user, now) -> FormDocument:
         name += ".json"
     if db.session.get(FormDocument, name) is not None:
         raise DomainError(_("Ya existe el formulario %(n)s.", n=name))
-    problems = check_form(name, NEW_FORM)
+    text = NEW_UI if valid_form_name(name) and is_ui_name(name) else NEW_FORM
+    problems = check_form(name, text)
     if problems:
         raise DomainError(" ".join(problems))
-    document = FormDocument(name=name, text=NEW_FORM, updated_by_id=user.id, updated_at=now)
+    document = FormDocument(name=name, text=text, updated_by_id=user.id, updated_at=now)
     db.session.add(document)
     db.session.flush()
     return document
@@ -142,16 +151,66 @@ def forms() -> dict[str, str]:
     return dict(db.session.execute(db.select(FormDocument.name, FormDocument.text)).all())
 
 
-def check_form(name, text, documents=None) -> list[str]:
+def valid_form_name(name) -> bool:
+    return isinstance(name, str) and bool(FORM_NAME.match(name))
+
+
+def task_form_pairs() -> dict[str, str]:
+    """formJsonSchemaFilename -> formUiSchemaFilename of the user tasks of the latest versions (cached specs)."""
+    engine, pairs = get_engine(), {}
+    for version in latest_versions():
+        for info in engine.user_tasks(version.cache_key, lambda v=version: v.spec_json):
+            if info.form and info.ui_form:
+                pairs.setdefault(info.form, info.ui_form)
+    return pairs
+
+
+def is_ui_name(name, pairs=None) -> bool:
+    """A UI schema: named as some task's formUiSchemaFilename, or by convention *_ui.json / *-uischema.json."""
+    return (name or "").endswith(UI_SUFFIXES) or name in (pairs if pairs is not None else task_form_pairs()).values()
+
+
+def ui_name_for(schema_name, documents, pairs=None) -> str:
+    """The UI schema that goes with a form: the tasks' pairing, else x_ui.json or x-uischema.json (for x.json or
+    SpiffArena's x-schema.json), the first that exists."""
+    pairs = pairs if pairs is not None else task_form_pairs()
+    if schema_name in pairs:
+        return pairs[schema_name]
+    base = schema_name[:-len("-schema.json")] if schema_name.endswith("-schema.json") else schema_name[:-5]
+    candidates = [base + "_ui.json", base + "-uischema.json"]
+    if schema_name.endswith("-schema.json"):
+        candidates.reverse()
+    return next((c for c in candidates if c in documents), candidates[0])
+
+
+def schema_name_for(ui_name, documents, pairs=None) -> str:
+    """The form a UI schema belongs to (the inverse of ui_name_for)."""
+    pairs = pairs if pairs is not None else task_form_pairs()
+    for schema, ui in pairs.items():
+        if ui == ui_name:
+            return schema
+    if ui_name.endswith("-uischema.json"):
+        base = ui_name[:-len("-uischema.json")]
+        candidates = [base + "-schema.json", base + ".json"]
+    else:
+        base = ui_name[:-len("_ui.json")] if ui_name.endswith("_ui.json") else ui_name[:-5]
+        candidates = [base + ".json", base + "-schema.json"]
+    return next((c for c in candidates if c in documents), candidates[0])
+
+
+def check_form(name, text, documents=None, pairs=None) -> list[str]:
     """Problems of a form document: valid JSON Schema the compiler supports (UI schemas: valid JSON)."""
-    if not FORM_NAME.match(name or ""):
-        return [_("Nombre de archivo no válido: minúsculas, cifras y _, terminado en .json (o _ui.json).")]
+    if not valid_form_name(name):
+        return [_("Nombre de archivo no válido: letras, cifras, _, - o . (sin empezar por punto ni «..»), hasta "
+                  "120 caracteres, terminado en .json (p. ej. registro.json, registro_ui.json, "
+                  "registro-schema.json, registro-uischema.json).")]
+    pairs = pairs if pairs is not None else task_form_pairs()
     try:
-        if name.endswith("_ui.json"):
+        if is_ui_name(name, pairs):
             load_ui(name, text)
         else:
             documents = documents if documents is not None else forms()
-            ui_name = name[:-5] + "_ui.json"
+            ui_name = ui_name_for(name, documents, pairs)
             compile_form(name, load_form(name, text), load_ui(ui_name, documents.get(ui_name)))
     except FormSchemaError as exc:
         return [str(exc)]
@@ -173,7 +232,8 @@ def save_form(name, text, user, now) -> list[int]:
     using = [v for v in latest_versions() if name in json.loads(v.forms_json)]
     if not using:
         return []
-    results = deploy_files(latest_files(), forms(), comment=_("Formulario %(n)s modificado", n=name), author=user)
+    results = deploy_files(latest_files(), forms(), comment=_("Formulario %(n)s modificado", n=name), author=user,
+                           decisions=_decisions())
     return [r.version for r in results if r.created]
 
 
@@ -223,13 +283,20 @@ def validate(process_key, filename, xml) -> list[Problem]:
                                                  "(%(f)s).", k=key, f=owners[key])) for key in clashes])
     files = {**latest_files(), filename: xml.encode("utf-8")}
     documents = forms()
-    problems = [Problem(f, e, m) for f, e, m in lint_diagram(filename, files[filename], documents)]
+    tables = _decisions()
+    problems = [Problem(f, e, m) for f, e, m in lint_diagram(filename, files[filename], documents, tables)]
+    if process_key in _non_executable(filename, xml):  # SpiffWorkflow skips it: it would publish nothing
+        problems.insert(0, Problem(filename, process_key, _(
+            "El proceso «%(k)s» no es ejecutable (isExecutable=\"false\"): el motor no lo ejecuta y no se "
+            "publicaría. Márquelo como ejecutable (isExecutable=\"true\").", k=process_key), "not_executable"))
     try:
-        get_engine().parse(files)
+        get_engine().parse(files, tables)
     except DiagramError as exc:
         problems.extend(Problem(f, e, m) for f, e, m in exc.problems)
     except Exception as exc:
-        problems.append(Problem(filename, None, _("SpiffWorkflow no pudo leer el diagrama: %(e)s", e=str(exc)[:300])))
+        # anything else the engine raised: its message in Spanish (or behind a Spanish prefix), with its element
+        problems.append(Problem(filename, engine_messages.validation_element(exc),
+                                engine_messages.validation_message(exc)))
     return _unique(problems)
 
 
@@ -249,7 +316,8 @@ def publish(process_key, xml, comment, user, now):
     if problems:
         return None, problems
     comment = (comment or "").strip()[:500] or None
-    results = deploy_files({**latest_files(), draft.filename: xml.encode("utf-8")}, forms(), comment=comment,
+    results = deploy_files({**latest_files(), draft.filename: xml.encode("utf-8")}, forms(), decisions=_decisions(),
+                           comment=comment,
                            author=user)
     mine = next((r for r in results if r.process_key == process_key), None)
     return mine, []
@@ -318,6 +386,20 @@ def _process_ids(filename, xml) -> list[str]:
     return ids
 
 
+def _non_executable(filename, xml) -> set[str]:
+    """Ids of the processes marked isExecutable="false" (missing means executable, as in SpiffWorkflow)."""
+    root = parse_xml(xml.encode("utf-8") if isinstance(xml, str) else xml, filename).getroot()
+    return {p.get("id") for p in root.iterfind("bpmn:process", NS) if p.get("isExecutable", "true") != "true"}
+
+
+def unchanged_version(result) -> ProcessVersion | None:
+    """The stored version a publication that created nothing is identical to."""
+    if result is None or result.created:
+        return None
+    return db.session.scalar(db.select(ProcessVersion).where(ProcessVersion.process_key == result.process_key,
+                                                             ProcessVersion.version == result.version))
+
+
 def _escape(text):
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
 
@@ -366,9 +448,19 @@ def deploy_from_files(bpmn_dir, forms_dir, author=None):
     from pathlib import Path
 
     seed_forms(forms_dir)
+    from .decisions import seed_decisions
+
+    seed_decisions(Path(bpmn_dir).parent / "dmn")
     files = {p.name: p.read_bytes() for p in sorted(Path(bpmn_dir).glob("*.bpmn"))}
     published = set(db.session.execute(db.select(ProcessVersion.source_file, ProcessVersion.bpmn_xml)).all())
     changed = {name: data for name, data in files.items() if (name, data.decode("utf-8")) not in published}
-    return deploy_files({**latest_files(), **changed}, forms(), author=author)
+    return deploy_files({**latest_files(), **changed}, forms(), author=author, decisions=_decisions())
+
+
+def _decisions() -> dict[str, str]:
+    """The DMN decision documents of the database (app/modeler/decisions.py; imported here, it imports us)."""
+    from .decisions import decisions
+
+    return decisions()
 
 

@@ -10,11 +10,11 @@ from ..auth import roles
 from ..cases.models import STATUSES
 from ..core import clock
 from ..core.access import rule
-from ..core.web import act
+from ..core.web import act, local_time
 from ..extensions import db
-from ..workflow import overview
+from ..workflow import actions, overview
 from ..workflow.models import ProcessVersion
-from . import bp, services
+from . import bp, services, spiff_archive
 from .models import ProcessDraft
 
 
@@ -40,6 +40,41 @@ def upload_new():
     return _draft_action(lambda: services.upload(upload.read(services.MAX_UPLOAD + 1) if upload else b"",
                                                  upload.filename if upload else "", current_user, clock.now()),
                          url_for("modeler.index"))
+
+
+@bp.route("/procesos/importar", methods=["POST"])
+@rule("is_process_owner")
+def import_model():
+    """A SpiffArena process-model folder as a zip: its forms, decisions and diagram (as a draft), or nothing."""
+    upload_file = request.files.get("archivo")
+    audit.record("diagram_uploaded", object_type="process_model",
+                 details={"archivo": (upload_file.filename or "")[:80] if upload_file else ""})
+    data = b""
+    if upload_file:
+        with upload_file.stream:  # a large upload is a temporary file: closed as soon as it is read
+            data = upload_file.read(spiff_archive.MAX_COMPRESSED + 1)
+    return act(lambda: spiff_archive.import_archive(spiff_archive.read_zip(data), current_user, clock.now()),
+               lambda result: render_template("modeler/import_result.html", result=result, refused=None),
+               refused=lambda exc: (render_template("modeler/import_result.html", result=None, refused=exc), 422),
+               flashed=False)
+
+
+@bp.route("/procesos/<process_key>/modelo.zip")
+@rule("is_process_owner")
+def export_model(process_key):
+    """The process as a SpiffArena process-model folder (zip): its latest version, ?version=N, or ?borrador=1."""
+    draft = bool(request.args.get("borrador"))
+    version = request.args.get("version", type=int)
+    data = spiff_archive.export_zip(process_key, version=version, draft=draft)
+    if data is None:
+        abort(404)
+    audit.record("diagram_downloaded", object_type="process_model", object_id=process_key[:64],
+                 details={"versión": version or "", "borrador": draft})
+    db.session.commit()
+    suffix = "-borrador" if draft else (f"-v{version}" if version else "")
+    response = Response(data, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{process_key}{suffix}.zip"'
+    return response
 
 
 @bp.route("/procesos/<process_key>/")
@@ -69,6 +104,8 @@ def editor(process_key):
         "roles": [{"code": r.code, "label": str(r.label), "lane": r.lane}
                   for r in roles.ROLES.values()],
         "case_statuses": [[code, str(label)] for code, label in STATUSES.items()],
+        "connectors": actions.catalogue(),  # the service-task connectors and their parameters (panel)
+        "decisions": _decision_choices(),  # [decision id, file] of the DMN tables business rule tasks may call
     }
     return render_template("modeler/editor.html", key=process_key, draft=draft, config=config)
 
@@ -129,11 +166,20 @@ def publish(process_key):
 def _published(outcome):
     result, problems = outcome
     if problems:
-        return jsonify(ok=False, message=_("No se publicó: corrija los problemas marcados. El borrador quedó "
-                                           "guardado."), problems=[p.as_dict() for p in problems]), 422
-    if result is None or not result.created:
-        return jsonify(ok=True, message=_("Sin cambios: la versión publicada ya es igual a este diagrama."),
-                       problems=[], version=result.version if result else None)
+        headline = _("No se publicó: corrija los problemas marcados. El borrador quedó guardado.")
+        if any(p.kind == "not_executable" for p in problems):
+            headline = _("No se publicó: el proceso no es ejecutable (isExecutable=\"false\"). El borrador quedó "
+                         "guardado.")
+        return jsonify(ok=False, message=headline, problems=[p.as_dict() for p in problems]), 422
+    if result is None:  # nothing parsed for this process: say so instead of a silent "no change"
+        return jsonify(ok=False, message=_("No se publicó: el motor de procesos no encontró un proceso ejecutable "
+                                           "con este identificador en el diagrama."), problems=[], version=None), 422
+    if not result.created:
+        same = services.unchanged_version(result)
+        return jsonify(ok=True, message=_(
+            "Sin cambios: el diagrama y sus formularios son idénticos a la versión %(v)d publicada el %(d)s; no se "
+            "guardó una versión nueva.", v=result.version, d=local_time(same.deployed_at) if same else "—"),
+            problems=[], version=result.version)
     return jsonify(ok=True, message=_("Publicada la versión %(v)d. Los casos nuevos la usarán; los abiertos "
                                       "siguen en la suya.", v=result.version), problems=[], version=result.version)
 
@@ -228,3 +274,10 @@ def _json_action(action, ok_message, problem_message):
 def _refused_json(exc):
     """A refusal the editor shows beside the diagram."""
     return jsonify(ok=False, message=_("No se guardó nada."), problems=[p.as_dict() for p in exc.problems]), 422
+
+
+def _decision_choices():
+    from ..workflow.dmn import decision_id
+    from .decisions import decisions
+
+    return sorted([decision_id(text, name) or "", name] for name, text in decisions().items())

@@ -61,6 +61,12 @@ ERRORS = (
 )
 
 
+# Python's own keywords for statements in messages (never the syntax tree's class names such as «Delete»)
+STATEMENT_WORDS = {"Delete": "del", "Import": "import", "ImportFrom": "from … import", "FunctionDef": "def",
+                   "ClassDef": "class", "Return": "return", "Try": "try", "Raise": "raise", "With": "with",
+                   "Global": "global", "Nonlocal": "nonlocal", "Assert": "assert", "Match": "match"}
+
+
 class _Break(Exception):
     pass
 
@@ -194,7 +200,8 @@ class Run:
             self.line = getattr(statement, "lineno", self.line)
             method = getattr(self, "s_" + type(statement).__name__, None)
             if method is None:
-                raise DiagramCodeError(f"la instrucción «{type(statement).__name__}» no está permitida")
+                word = STATEMENT_WORDS.get(type(statement).__name__, type(statement).__name__)
+                raise DiagramCodeError(f"la instrucción «{word}» no está permitida")
             method(statement)
 
     # -- names -----------------------------------------------------------------------------------------------
