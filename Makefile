@@ -37,6 +37,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 # Front-end libraries come from the npm registry (package-lock.json) and are served from app/static.
 # Re-copied whenever package-lock.json (hence node_modules) or this list changes.
 BPMNJS := node_modules/bpmn-js
+DMNJS := node_modules/dmn-js
 $(VENDOR)/.installed: node_modules/.package-lock.json package-lock.json Makefile
 	rm -rf $(VENDOR)/bootstrap $(VENDOR)/bpmn-js
 	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/bpmn-js
@@ -46,6 +47,14 @@ $(VENDOR)/.installed: node_modules/.package-lock.json package-lock.json Makefile
 	cp $(BPMNJS)/dist/bpmn-modeler.production.min.js $(BPMNJS)/dist/bpmn-navigated-viewer.production.min.js \
 	   $(BPMNJS)/dist/assets/diagram-js.css $(BPMNJS)/dist/assets/bpmn-js.css \
 	   $(BPMNJS)/dist/assets/bpmn-font/css/bpmn-embedded.css $(BPMNJS)/LICENSE $(VENDOR)/bpmn-js/
+	rm -rf $(VENDOR)/dmn-js
+	mkdir -p $(VENDOR)/dmn-js
+	cp $(DMNJS)/dist/dmn-modeler.production.min.js $(DMNJS)/dist/assets/diagram-js.css \
+	   $(DMNJS)/dist/assets/dmn-js-shared.css $(DMNJS)/dist/assets/dmn-js-drd.css \
+	   $(DMNJS)/dist/assets/dmn-js-decision-table.css $(DMNJS)/dist/assets/dmn-js-decision-table-controls.css \
+	   $(DMNJS)/dist/assets/dmn-js-literal-expression.css $(DMNJS)/dist/assets/dmn-js-boxed-expression.css \
+	   $(DMNJS)/dist/assets/dmn-js-boxed-expression-controls.css \
+	   $(DMNJS)/dist/assets/dmn-font/css/dmn-embedded.css $(DMNJS)/LICENSE $(VENDOR)/dmn-js/
 	rm -rf $(VENDOR)/chartjs
 	mkdir -p $(VENDOR)/chartjs
 	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map \

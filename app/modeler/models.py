@@ -40,4 +40,21 @@ class FormDocument(db.Model):
 
     @property
     def is_ui(self) -> bool:
-        return self.name.endswith("_ui.json")
+        return self.name.endswith(("_ui.json", "-uischema.json"))  # also SpiffArena's x-uischema.json
+
+
+class DecisionDocument(db.Model):
+    """A DMN decision table (name like `riesgo.dmn`) as the process owners maintain it.
+
+    Seeded from workflows/dmn (missing files only); a published process version keeps its own snapshot of the
+    decisions its business rule tasks call (ProcessVersion.decisions_json).
+    """
+
+    __tablename__ = "decision_documents"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    updated_by = relationship("User", lazy="joined")

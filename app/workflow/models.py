@@ -28,6 +28,8 @@ class ProcessVersion(db.Model):
     bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     forms_json: Mapped[str] = mapped_column(Text, deferred=True)  # {filename: schema} as they were at deploy
+    decisions_json: Mapped[str] = mapped_column(Text, deferred=True, default="{}",
+                                                server_default="{}")  # {filename: DMN XML} its tasks call
     serializer_version: Mapped[str] = mapped_column(String(10))
     is_startable: Mapped[bool] = mapped_column(default=True)
     deployed_at: Mapped[datetime] = mapped_column(default=clock.now)

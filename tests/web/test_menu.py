@@ -7,7 +7,7 @@ EXPECTED = {
     "oficial.tap": {"Casos", "Traslados"},
     "consul.tap": {"Casos", "Traslados", "Casos por paso", "Estadísticas"},
     "analista": {"Casos", "Traslados", "Casos por paso", "Estadísticas"},
-    "gestor": {"Casos", "Traslados", "Procesos", "Formularios", "Estadísticas"},
+    "gestor": {"Casos", "Traslados", "Procesos", "Formularios", "Decisiones", "Estadísticas"},
     "admin": {"Casos", "Traslados", "Casos por paso", "Estadísticas", "Usuarios", "Catálogos", "Auditoría",
               "Retención", "Planificador"},
 }
