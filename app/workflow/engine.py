@@ -11,22 +11,36 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
+from flask_babel import gettext as _
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.event_parsers import SpiffStartEventParser
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from ..core import clock
+from . import messages
+from .dmn import guard_specs, used_decisions
 from .evaluator import script_engine
 from .language.limits import DiagramCodeError, engine_run
 from .xmlsafe import UnsafeXML, parse_xml
@@ -156,17 +170,28 @@ class Engine:
         self.script_engine = script_engine()
 
     # -- parsing ---------------------------------------------------------------------------------
-    def parse(self, files: dict[str, bytes]) -> list[ParsedProcess]:
-        """Parse diagram files together (call activities may cross files); refuse any invalid one."""
-        parser = SpiffBpmnParser(validator=VALIDATOR)
+    def parse(self, files: dict[str, bytes], decisions: dict[str, str] | None = None) -> list[ParsedProcess]:
+        """Parse diagram files together (call activities may cross files) with the DMN decision documents their
+        business rule tasks call (name -> XML); refuse any invalid one."""
+        parser = _Parser(validator=VALIDATOR)
         problems = []
-        for filename, data in sorted(files.items()):
+        for filename, text in used_decisions(files, decisions or {}).items():
             try:
-                parser.add_bpmn_xml(parse_xml(data, filename), filename=filename)
+                parser.add_dmn_xml(parse_xml(text, filename).getroot(), filename=filename)
             except UnsafeXML as exc:
                 problems.append((filename, None, str(exc).split(": ", 1)[-1]))
             except ValidationException as exc:
-                problems.append((filename, getattr(exc, "id", None), _validation_message(exc)))
+                problems.append((filename, messages.validation_element(exc), _validation_message(exc)))
+        for filename, data in sorted(files.items()):
+            tree = None
+            try:
+                tree = parse_xml(data, filename)
+                parser.add_bpmn_xml(tree, filename=filename)
+            except UnsafeXML as exc:
+                problems.append((filename, None, str(exc).split(": ", 1)[-1]))
+            except ValidationException as exc:  # a schema error knows only its line: the element there, if any
+                problems.append((filename, messages.validation_element(exc) or messages.element_at_line(tree, exc),
+                                 _validation_message(exc)))
         if problems:
             raise DiagramError(problems)
         return [self._parse_process(parser, key) for key in parser.get_process_ids()]
@@ -178,11 +203,18 @@ class Engine:
             spec = parser.get_spec(key)
             subprocess_specs = parser.get_subprocess_specs(key)
         except ValidationException as exc:
-            raise DiagramError([(getattr(exc, "file_name", None) or filename, getattr(exc, "id", None),
+            raise DiagramError([(getattr(exc, "file_name", None) or filename, messages.validation_element(exc, parser),
                                  _validation_message(exc))]) from exc
+        unheard = [(s.file or filename, name, getattr(subprocess_specs.get(name), "description", None) or name)
+                   for s in subprocess_specs.values() for name in s.start.trigger_specs]
+        if unheard:  # SpiffWorkflow hears signals, errors and escalations only for the main process's own
+            raise DiagramError([(f, i, _("el subproceso de evento «%(n)s» no se iniciaría nunca: está en un proceso "
+                                         "llamado o en un subproceso, donde SpiffWorkflow solo lo inicia con un "
+                                         "temporizador", n=n)) for f, i, n in unheard])
         spec_json = json.dumps({
             "spec": self.registry.convert(spec),
             "subprocess_specs": {name: self.registry.convert(s) for name, s in subprocess_specs.items()},
+            "event_subprocesses": _event_subprocesses(parser, subprocess_specs),
         })
         user_tasks = []
         for s in (spec, *subprocess_specs.values()):
@@ -212,6 +244,10 @@ class Engine:
                 self.registry.restore(dct["spec"]),
                 {name: self.registry.restore(s) for name, s in dct["subprocess_specs"].items()},
             )
+            for name, interrupting in dct.get("event_subprocesses", {}).items():  # read while the version runs
+                cached[1][name].siproc_event_subprocess = True
+                cached[1][name].siproc_interrupting = interrupting
+            guard_specs(cached[0], *cached[1].values())  # business rule tasks: the budgeted DMN engine
             with self._spec_lock:
                 self._specs[key] = cached
         return cached
@@ -270,9 +306,15 @@ class Engine:
         """
         before = {t.task_id: t for t in self.waiting_timers(workflow)}
         with engine_run() as budget:
+            def did_complete(task):
+                budget.task_done(_task_name(task))
+                _interrupt(task)
+
             try:
                 workflow.refresh_timers()
-                workflow.do_engine_steps(did_complete_task=lambda task: budget.task_done(_task_name(task)))
+                workflow.do_engine_steps(did_complete_task=did_complete)
+                while _end_waiting_event_subprocesses(workflow):
+                    workflow.do_engine_steps(did_complete_task=did_complete)
             except (SpiffWorkflowException, DiagramCodeError) as exc:
                 raise EngineError(_engine_message(exc)) from exc
         after = {t.task_id: t.due_at for t in self.waiting_timers(workflow)}
@@ -401,8 +443,108 @@ def check_timer_literal(kind: str, value: str) -> str | None:
     return None
 
 
+HUMAN_TASKS = ("UserTask", "ManualTask", "NoneTask")
+
+
 def _is_user_task(task_spec) -> bool:
-    return bool(getattr(task_spec, "manual", False)) and type(task_spec).__name__ == "UserTask"
+    """A task a person completes in SIPROC: a user task, a manual task or a task without type (SpiffWorkflow waits
+    for a person on the three, as SpiffArena does; SIPROC puts each in its lane's inbox with its form)."""
+    return bool(getattr(task_spec, "manual", False)) and type(task_spec).__name__ in HUMAN_TASKS
+
+
+# -- event sub-processes ------------------------------------------------------------------------------------
+# SpiffWorkflow 3.2.0 runs event sub-processes started by a timer, a signal or a message, but: it reads no error or
+# escalation start event (it would take one for a none start and run the sub-process at once), it never
+# interrupts (isInterrupting is not read), and a sub-process still waiting for its timer keeps the process that
+# holds it from ever ending. The three are completed here, on the engine's own objects.
+class _StartEventParser(SpiffStartEventParser):
+    """The start event of an event sub-process may also be an error or an escalation (BPMN 2.0, 10.3.5)."""
+
+    def create_task(self):
+        if self.node.getparent().get("triggeredByEvent") != "true":
+            return super().create_task()
+        task = self._create_task(self.get_event_definition([
+            MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH, ERROR_EVENT_XPATH,
+            ESCALATION_EVENT_XPATH]))
+        self.spec.start.connect(task)
+        return task
+
+
+class _Parser(SpiffBpmnParser):
+    OVERRIDE_PARSER_CLASSES = {**SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+                               full_tag("startEvent"): (_StartEventParser, StartEvent)}
+
+
+def _event_subprocesses(parser, subprocess_specs) -> dict[str, bool]:
+    """Id of every event sub-process -> whether its start event interrupts (isInterrupting: true unless false)."""
+    found = {}
+    for name in sorted(subprocess_specs):
+        process_parser = parser.process_parsers.get(name)
+        node = process_parser.node if process_parser is not None else None
+        if node is None or node.get("triggeredByEvent") != "true":
+            continue
+        starts = [child for child in node if child.tag == full_tag("startEvent")]
+        found[name] = bool(starts) and starts[0].get("isInterrupting", "true") != "false"
+    return found
+
+
+def _interrupt(task) -> None:
+    """When the start event of an interrupting event sub-process has run, everything else of the (sub-)process that
+    holds the event sub-process is cancelled: its paths, its user tasks, its other event sub-processes."""
+    holder = task.workflow
+    if not getattr(holder.spec, "siproc_interrupting", False) or not isinstance(task.task_spec, StartEvent):
+        return
+    scope = holder.parent_workflow
+    own = scope.get_task_from_id(holder.parent_task_id) if scope is not None else None
+    if own is None:
+        return
+    keep = {own.id, *(t.id for t in _ancestors(own))}
+    for other in scope.get_tasks(state=TaskState.NOT_FINISHED_MASK, skip_subprocesses=True):
+        if other.id not in keep and own not in _ancestors(other) and other.has_state(TaskState.NOT_FINISHED_MASK):
+            other.cancel()
+
+
+def _end_waiting_event_subprocesses(workflow) -> bool:
+    """A (sub-)process whose paths have all ended ends, cancelling its event sub-processes that still wait for their
+    start event (a timer that has not fired). Returns whether anything changed (then the engine runs again)."""
+    changed = False
+    for scope in (workflow, *workflow.subprocesses.values()):
+        if scope.completed:
+            continue
+        pending = scope.get_tasks(state=TaskState.NOT_FINISHED_MASK, skip_subprocesses=True)
+        waiting = [t for t in pending if _waits_for_its_start(workflow, t)]
+        if not waiting:
+            continue
+        inside = {t.id for t in pending for w in waiting if t is w or w in _ancestors(t)}
+        if any(t.id not in inside and t.task_spec.name not in (scope.spec.end.name, "End") for t in pending):
+            continue  # a path of the (sub-)process is still running
+        for task in waiting:
+            subprocess = workflow.subprocesses[task.id]
+            starts = [t for t in subprocess.get_tasks(state=TaskState.WAITING) if isinstance(t.task_spec, StartEvent)]
+            if any(t.has_state(TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR)
+                   and t not in starts for t in subprocess.get_tasks()):
+                for start in starts:  # a cycle that already fired: stop it (keeping what it started) and let
+                    start._set_state(TaskState.CANCELLED)  # the paths it started finish
+                    workflow.event_manager.remove_task(start)
+            else:
+                task.cancel()
+        for join in scope.get_tasks(state=TaskState.WAITING, skip_subprocesses=True):
+            join.task_spec._update(join)
+        changed = True
+    return changed
+
+
+def _waits_for_its_start(workflow, task) -> bool:
+    subprocess = workflow.subprocesses.get(task.id) if task.state == TaskState.STARTED else None
+    return getattr(getattr(subprocess, "spec", None), "siproc_event_subprocess", False) and any(
+        t.state == TaskState.WAITING for t in subprocess.get_tasks() if isinstance(t.task_spec, StartEvent))
+
+
+def _ancestors(task):
+    node = task.parent
+    while node is not None:
+        yield node
+        node = node.parent
 
 
 def _utc(value: str) -> datetime:
@@ -410,9 +552,7 @@ def _utc(value: str) -> datetime:
 
 
 def _validation_message(exc) -> str:
-    message = str(exc).split("\n")[0]
-    line = getattr(exc, "line_number", None)
-    return f"{message} (línea {line})" if line else message
+    return messages.validation_message(exc)  # Spanish (app/workflow/messages.py), with the line when known
 
 
 def _task_name(task) -> str:
@@ -422,14 +562,16 @@ def _task_name(task) -> str:
 def _engine_message(exc) -> str:
     """Spanish: the element that failed and why (the interpreter's message when it refused the code)."""
     task = getattr(exc, "task", None)
-    where = f" en «{_task_name(task)}»" if task is not None else ""
+    spec = task.task_spec if task is not None else getattr(exc, "task_spec", None)
+    spec = spec if hasattr(spec, "bpmn_id") else None
     message = getattr(exc, "diagram_message", None) or getattr(exc, "message", None)
     cause = exc
     while message is None and cause is not None:
         if isinstance(cause, DiagramCodeError):
             message = cause.message
         cause = cause.__cause__ or getattr(cause, "exception", None)
-    return f"error del diagrama{where}: {message or exc}"
+    return messages.engine_message(exc, (spec.bpmn_name or spec.bpmn_id) if spec is not None else None,
+                                   spec.bpmn_id if spec is not None else None, message)
 
 
 @functools.cache

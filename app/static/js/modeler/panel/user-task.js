@@ -8,7 +8,9 @@ import { laneOf, roleForLane } from './lane.js';
 
 export var userTaskSection = {
   applies: function (element) {
-    return isA(element.businessObject, 'bpmn:UserTask');
+    // a manual task and an untyped task wait for a person too (SpiffWorkflow): the same lane, form and instructions
+    var bo = element.businessObject;
+    return isA(bo, 'bpmn:UserTask') || isA(bo, 'bpmn:ManualTask') || bo.$type === 'bpmn:Task';
   },
 
   render: function (editor, panel, element) {
@@ -23,14 +25,18 @@ export var userTaskSection = {
       !lane ? 'La tarea no está en ningún carril.' : (laneRole ? null : 'El carril no corresponde a ningún rol.')));
 
     var formOptions = [ [ '', '— Sin formulario —' ] ].concat(forms.filter(function (name) {
-      return !/_ui\.json$/.test(name);
+      return !/(_ui|-uischema)\.json$/.test(name);
     }).map(function (name) { return [ name, name ]; }));
     panel.appendChild(field('Formulario', editor.selectControl('form', formOptions,
       getProperty(bo, 'formJsonSchemaFilename') || '', function (name) {
-        var ui = name ? name.replace(/\.json$/, '') + '_ui.json' : '';
+        // its UI schema by convention: x.json -> x_ui.json, SpiffArena's x-schema.json -> x-uischema.json
+        var base = name.replace(/(-schema)?\.json$/, '');
+        var ui = name ? [ base + '-uischema.json', base + '_ui.json' ].filter(function (candidate) {
+          return forms.indexOf(candidate) !== -1;
+        })[0] : null;
         setProperties(editor, element, {
           formJsonSchemaFilename: name || null,
-          formUiSchemaFilename: ui && forms.indexOf(ui) !== -1 ? ui : null
+          formUiSchemaFilename: ui || null
         });
       }), 'Formulario JSON Schema que completa quien hace la tarea.'));
 
