@@ -12,6 +12,7 @@ def init_app(app):
     from . import (  # noqa: F401  (register actions, field checks and tables; routes on bp)
         access_log_views,
         actions,
+        connectors,
         course_views,
         emergency_views,
         identity,

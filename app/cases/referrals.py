@@ -31,7 +31,7 @@ from ..extensions import db
 from ..formschema.compiler import form_fact
 from ..reference.models import Institution
 from ..workflow import services as workflow
-from ..workflow.actions import service_operation
+from ..workflow.actions import Param, run_context, service_operation
 from ..workflow.models import HumanTask
 from .models import REFERRAL_CHANNELS, REFERRAL_STATUSES, Referral, ReferralLink, ReferralMail
 from .records import require_open, uploads_dir
@@ -245,13 +245,19 @@ def on_instance_advanced(instance, ready=(), **_kw):
             row.due_at = referral.deadline_at
 
 
-@service_operation("siproc/remision_recordatorio", "Recordatorio a la institución (plazo vencido)")
+@service_operation("siproc/remision_recordatorio", _l("Recordatorio a la institución (plazo vencido)"), params=[
+    Param("referral_id", _l("Remisión"), "number", help=_l("El número de la remisión, p. ej. "
+                                                           "remision[\"referral_id\"]"))],
+    description=_l("Al vencer el plazo, la remisión pasa a «sin respuesta» y la institución recibe un recordatorio."))
 def remind(params: dict, _task_data: dict) -> dict:
     """At the deadline: a referral still without answer becomes sin_respuesta and its institution is reminded
     with a fresh link; the officer and, after ESCALATION_DAYS, the supervisors hear of it through the task's
     own deadline (notifications.rules)."""
     referral = db.session.get(Referral, params.get("referral_id")) if isinstance(params.get("referral_id"), int) \
         else None
+    context = run_context()  # need-to-know: only a referral of the instance's own case
+    if referral is not None and context is not None and referral.case_id != context.case_id:
+        referral = None
     if referral is None or referral.status != "enviada" or referral.case.status == "cerrado":
         return {"recordado": False}
     now = clock.now()

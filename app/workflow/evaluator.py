@@ -5,19 +5,24 @@ scripts, pre/post scripts, timers, multi-instance and loop expressions, deadline
 allowlist and then interpreted within the run-time budgets; none of it reaches Python's eval or exec.
 """
 import json
+import logging
+import time
 
+from flask_babel import gettext as _
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from .actions import get_operation
+from ..core.errors import DomainError
+from .actions import ServiceError, run_operation
 from .language.checker import check, parsed
 from .language.interpreter import run_expression, run_script
-from .language.limits import BudgetExceeded, DiagramCodeError, current_limits
+from .language.limits import BudgetExceeded, DiagramCodeError, current_limits, current_run
 
 RestrictedCodeError = DiagramCodeError  # the name earlier code and tests use
 __all__ = ["BudgetExceeded", "DiagramCodeError", "RestrictedCodeError", "RestrictedEnvironment", "check_source",
            "script_engine"]
+log = logging.getLogger(__name__)
 
 
 def check_source(source, mode: str = "eval") -> list[str]:
@@ -60,18 +65,26 @@ class DiagramScriptEngine(PythonScriptEngine):
             raise _task_error(task, exc) from exc
 
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
-        """Run an allowlisted SIPROC operation with the evaluated parameters; anything else is refused."""
-        operation = get_operation(operation_name or "")
-        if operation is None:
-            raise _task_error(task, DiagramCodeError(
-                f"las tareas de servicio no se pueden ejecutar con la operación «{operation_name}»: SIPROC solo "
-                "ejecuta sus propias operaciones"))
+        """Run an allowlisted SIPROC connector with its parameters (already evaluated by the interpreter), each
+        checked against its declared kind; a refusal or failure of the connector is a task error in Spanish."""
         params = {name: value.get("value") for name, value in (operation_params or {}).items()}
+        run, started = current_run(), time.perf_counter()
         try:
-            result = operation(params, task.data)
+            result = run_operation(operation_name or "", params, task.data)
         except DiagramCodeError as exc:
             raise _task_error(task, exc) from exc
-        return json.dumps(result or {})
+        except (ServiceError, DomainError) as exc:
+            raise _task_error(task, DiagramCodeError(exc.message)) from exc
+        except Exception as exc:  # a connector's own failure: the officer gets a task error, never a 500
+            log.exception("service task %s (%s) failed", getattr(task.task_spec, "bpmn_id", "?"), operation_name)
+            raise _task_error(task, DiagramCodeError(_(
+                "el conector «%(c)s» falló; avise a la persona responsable de los procesos", c=operation_name))) \
+                from exc
+        finally:
+            # the project's own code (a referral's letter, say) does not spend the diagram code's run budget
+            if run is not None:
+                run.deadline += time.perf_counter() - started
+        return json.dumps(result, default=str)
 
 
 def _task_error(task, exc: DiagramCodeError) -> WorkflowTaskException:

@@ -14,6 +14,7 @@ from ..auth.roles import role_for_lane
 from ..core import clock
 from ..core.errors import Conflict, DomainError
 from ..extensions import db
+from .actions import running
 from .engine import SERIALIZER_VERSION, EngineError, get_engine, parse_duration
 from .models import HumanTask, ProcessVersion, Timer, WorkflowInstance
 from .signals import instance_advanced
@@ -62,7 +63,8 @@ def start_instance(version: ProcessVersion, office_id: int, started_by_id: int |
     runs; code that fails or breaks its budget leaves nothing behind.
     """
     workflow = get_engine().new_workflow(version.cache_key, lambda: version.spec_json)
-    fired = _advance(workflow)
+    with running(office_id=office_id, user_id=started_by_id):  # no instance (nor case) yet
+        fired = _advance(workflow)
     instance = WorkflowInstance(
         process_version=version,
         process_version_id=version.id,
@@ -83,6 +85,12 @@ def load_workflow(instance: WorkflowInstance):
                              instance.serializer_version)
 
 
+def task_data(human_task: HumanTask) -> dict:
+    """A copy of the data the human task sees, for the few forms that take their options from it (SpiffArena's
+    options_from_task_data_var); the workflow state is deserialized only for those."""
+    return get_engine().task_data(_load_or_fail(human_task.instance), human_task.task_id) or {}
+
+
 def complete_user_task(human_task: HumanTask, data: dict, actor_id: int, before=None) -> WorkflowInstance:
     """Run one user task with form data, advance the workflow and project; flushes, never commits.
 
@@ -93,11 +101,12 @@ def complete_user_task(human_task: HumanTask, data: dict, actor_id: int, before=
     workflow = _load_or_fail(instance)
     if before is not None:
         data = {**data, **(before(get_engine().task_data(workflow, human_task.task_id)) or {})}
-    try:
-        get_engine().complete_user_task(workflow, human_task.task_id, data)
-    except EngineError as exc:
-        raise DomainError(_("No se pudo completar la tarea: %(error)s", error=str(exc))) from exc
-    _advance_and_save(instance, workflow, completing=(human_task.task_id, actor_id))
+    with running(instance, user_id=actor_id):  # connectors and get_current_user() see who completes it
+        try:
+            get_engine().complete_user_task(workflow, human_task.task_id, data)
+        except EngineError as exc:
+            raise DomainError(_("No se pudo completar la tarea: %(error)s", error=str(exc))) from exc
+        _advance_and_save(instance, workflow, completing=(human_task.task_id, actor_id))
     return instance
 
 
@@ -105,12 +114,13 @@ def deliver_message(instance: WorkflowInstance, name: str, payload: dict | None 
     """Deliver a named event (a BPMN signal) to the catch event the instance waits at, then the one loop:
     advance, project, save. Refuses with a Spanish message when the instance does not wait for it."""
     workflow = _load_or_fail(instance)
-    try:
-        get_engine().deliver_signal(workflow, name, payload)
-    except EngineError as exc:
-        raise DomainError(_("El proceso de este caso no puede recibir este evento: %(error)s",
-                            error=str(exc))) from exc
-    _advance_and_save(instance, workflow, completing=None)
+    with running(instance):
+        try:
+            get_engine().deliver_signal(workflow, name, payload)
+        except EngineError as exc:
+            raise DomainError(_("El proceso de este caso no puede recibir este evento: %(error)s",
+                                error=str(exc))) from exc
+        _advance_and_save(instance, workflow, completing=None)
     return instance
 
 
@@ -124,7 +134,8 @@ def waiting_signals(instance: WorkflowInstance) -> list[str]:
 def run_instance(instance: WorkflowInstance) -> WorkflowInstance:
     """Advance an instance without user input (due timers, repairs)."""
     workflow = _load_or_fail(instance)
-    _advance_and_save(instance, workflow, completing=None)
+    with running(instance):  # no user: get_current_user() is None in scheduler runs
+        _advance_and_save(instance, workflow, completing=None)
     return instance
 
 

@@ -8,7 +8,7 @@ import ast
 import functools
 
 from .interpreter import Run, describe
-from .library import ATTRIBUTE_NAMES, FUNCTIONS, METHOD_NAMES
+from .library import ATTRIBUTE_NAMES, CONTEXT_HELPERS, FUNCTIONS, METHOD_NAMES
 from .limits import DEFAULT_LIMITS, DiagramCodeError, Limits, configured_limits
 
 MAX_SOURCE_LENGTH = 10_000
@@ -32,10 +32,11 @@ NAMES = {  # Spanish names of constructs people try, for the refusal message
     "Await": "await", "Try": "try", "TryStar": "try", "Raise": "raise", "With": "with", "AsyncWith": "async with",
     "AsyncFor": "async for", "Global": "global", "Nonlocal": "nonlocal", "Match": "match", "Assert": "assert",
     "AnnAssign": "anotaciones de tipo", "Starred": "* para repartir valores", "LShift": "<<", "RShift": ">>",
-    "MatMult": "@",
+    "MatMult": "@", "Delete": "del", "Pass": "pass", "Break": "break", "Continue": "continue", "While": "while",
+    "For": "for", "If": "if",
 }
 CONSTANT_TYPES = (type(None), bool, int, float, str)
-CLOCK_HELPERS = {"hoy", "ahora"}
+CLOCK_HELPERS = {"hoy", "ahora", *CONTEXT_HELPERS}  # their value depends on when and for whom code runs
 
 
 def check(source, mode: str = "eval", limits: Limits | None = None) -> list[str]:

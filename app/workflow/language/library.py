@@ -173,6 +173,105 @@ def _instante_local(run, day, zone, hour=9):
     return datetime.combine(_as_date(day), time(hour), tzinfo=tz).isoformat()
 
 
+# -- SpiffArena's script helpers (the run's user, process and office time zone; app/workflow/actions.run_context) --
+# A user is given as {"username", "full_name", "role", "office"}: who acts and where, nothing to reach them by
+# (no e-mail, no phone), so a script cannot copy contact data into the case or a notice.
+_datetime_cls = datetime  # _get_localtime's argument is called datetime, as in SpiffArena
+CONTEXT_HELPERS = frozenset({"get_current_user", "get_process_initiator_user", "get_current_date", "get_localtime",
+                             "get_toplevel_process_info"})
+
+
+def _context():
+    from ..actions import run_context
+
+    return run_context()
+
+
+def _user_dict(user_id):
+    from ...auth.models import User
+    from ...extensions import db
+
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None:
+        return None
+    office = user.office
+    return {"username": user.username, "full_name": user.full_name, "role": user.role,
+            "office": office.code if office is not None else None}
+
+
+def _get_current_user(run):
+    """The user whose action runs the process now (completing a task, opening the case); None for the scheduler."""
+    context = _context()
+    return _user_dict(context.user_id) if context is not None else None
+
+
+def _get_process_initiator_user(run):
+    """The user who opened the case's process (started the instance)."""
+    context = _context()
+    if context is None:
+        return None
+    instance = context.instance
+    return _user_dict(getattr(instance, "started_by_id", None) if instance is not None else context.user_id)
+
+
+def _office_zone() -> ZoneInfo:
+    from ...extensions import db
+    from ...reference.models import Office
+
+    context = _context()
+    office = db.session.get(Office, context.office_id) if context is not None and context.office_id else None
+    try:
+        return ZoneInfo(office.timezone) if office is not None and office.timezone else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _zone(name) -> ZoneInfo:
+    if name is None:
+        return _office_zone()
+    if type(name) is not str or not ZONE_NAME.fullmatch(name):
+        raise DiagramCodeError("get_localtime() espera una zona horaria como «America/Mexico_City»")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise DiagramCodeError(f"la zona horaria «{name[:40]}» no existe") from exc
+
+
+def _get_current_date(run):
+    """Today's date (AAAA-MM-DD) in the time zone of the case's office (hoy() is the UTC date)."""
+    return clock.now().astimezone(_office_zone()).date().isoformat()
+
+
+def _get_localtime(run, datetime=None, timezone=None):
+    """An instant (now by default) as ISO 8601 text in a time zone (the office's by default); the argument
+    names are SpiffArena's."""
+    moment = clock.now() if datetime is None else datetime
+    if type(moment) is str:
+        try:
+            moment = _datetime_cls.fromisoformat(moment)
+        except ValueError as exc:
+            raise DiagramCodeError(f"«{moment[:40]}» no es una fecha y hora ISO 8601") from exc
+    if type(moment) is not _datetime_cls:
+        raise DiagramCodeError("get_localtime() espera una fecha y hora ISO 8601")
+    moment = clock.as_utc(moment)  # a moment without offset is UTC, as everything SIPROC stores
+    try:
+        return moment.astimezone(_zone(timezone)).isoformat()
+    except (OverflowError, ValueError) as exc:
+        raise DiagramCodeError("get_localtime(): la fecha está fuera del calendario admitido") from exc
+
+
+def _get_toplevel_process_info(run):
+    """{"process_instance_id", "process_model_identifier"} of the running instance (None before it is stored)."""
+    context = _context()
+    instance = context.instance if context is not None else None
+    if instance is None:
+        return None
+    version = getattr(instance, "process_version", None)
+    return {"process_instance_id": instance.id,
+            "process_model_identifier": version.process_key if version is not None else None}
+
+
+
 def _plain(builtin):
     return lambda run, *args: builtin(*args)
 
@@ -207,6 +306,12 @@ FUNCTIONS = {
     "sumar_horas": Entry(_sumar_horas, 2, 2),
     "sumar_dias": Entry(_sumar_dias, 2, 2),
     "instante_local": Entry(_instante_local, 2, 3),
+    # SpiffArena's script helpers
+    "get_current_user": Entry(_get_current_user),
+    "get_process_initiator_user": Entry(_get_process_initiator_user),
+    "get_current_date": Entry(_get_current_date),
+    "get_localtime": Entry(_get_localtime, 0, 2, keywords=("datetime", "timezone")),
+    "get_toplevel_process_info": Entry(_get_toplevel_process_info),
 }
 
 

@@ -7,11 +7,15 @@ import { generalSection } from './general.js';
 import { laneSection } from './lane.js';
 import { userTaskSection } from './user-task.js';
 import { scriptTaskSection } from './script-task.js';
+import { serviceTaskSection } from './service-task.js';
+import { businessRuleTaskSection } from './business-rule-task.js';
 import { timerSection } from './timer.js';
 import { gatewayFlowSection } from './gateway-flow.js';
 
 // In display order; each one: applies(element) and render(editor, panel, element).
-var SECTIONS = [ generalSection, laneSection, userTaskSection, scriptTaskSection, timerSection, gatewayFlowSection ];
+var SECTIONS = [ generalSection, laneSection, userTaskSection, scriptTaskSection, serviceTaskSection,
+  businessRuleTaskSection, timerSection,
+  gatewayFlowSection ];
 
 export var panelMethods = {
   scheduleRender: function () {
