@@ -31,7 +31,8 @@ EXPECTED_GET = {
     "cases.diagram": READ_CASE,
     "modeler.process": OWNER, "modeler.editor": OWNER, "modeler.draft_xml": OWNER, "modeler.version_xml": OWNER,
     "modeler.differences": OWNER, "modeler.view": PROCESS_VIEW, "modeler.view_xml": PROCESS_VIEW,
-    "modeler.form_edit": OWNER, "modeler.form_preview": OWNER,
+    "modeler.form_edit": OWNER, "modeler.form_preview": OWNER, "modeler.export_model": OWNER,
+    "modeler.decision_edit": OWNER,
     "stats.publication": STATISTICS, "stats.export_cases": NAMED_EXPORT,
     "cases.detail": READ_CASE,
     "cases.access_log": {"consul.tap", "analista", "gestor", "admin"},  # the office's supervisors, the centre
@@ -82,6 +83,7 @@ EXPECTED_POST = {
     "scheduler.retry": ADMIN,
     "modeler.save": OWNER, "modeler.validate": OWNER, "modeler.publish": OWNER, "modeler.upload": OWNER,
     "modeler.form_save": OWNER,
+    "modeler.decision_save": OWNER,
 }
 
 
@@ -129,6 +131,7 @@ def world(login, users):
         "process_key": "proteccion_consular",
         "version": 1,
         "name": "registro_caso.json",
+        "dmn": "riesgo.dmn",
         "fmt": "csv",
         "secrets": [case.number, "Hernández", "0501-1988-02231", "Retenido"],
     }
