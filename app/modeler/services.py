@@ -199,7 +199,9 @@ def schema_name_for(ui_name, documents, pairs=None) -> str:
 
 
 def check_form(name, text, documents=None, pairs=None) -> list[str]:
-    """Problems of a form document: valid JSON Schema the compiler supports (UI schemas: valid JSON)."""
+    """Problems of a form document: valid JSON Schema the compiler supports, compiled with its UI schema; a UI
+    schema is compiled with the form it presents (a widget its field cannot have is found here, for every caller:
+    the editor, model imports, and the republication that saving triggers)."""
     if not valid_form_name(name):
         return [_("Nombre de archivo no válido: letras, cifras, _, - o . (sin empezar por punto ni «..»), hasta "
                   "120 caracteres, terminado en .json (p. ej. registro.json, registro_ui.json, "
@@ -207,7 +209,11 @@ def check_form(name, text, documents=None, pairs=None) -> list[str]:
     pairs = pairs if pairs is not None else task_form_pairs()
     try:
         if is_ui_name(name, pairs):
-            load_ui(name, text)
+            ui = load_ui(name, text)
+            documents = documents if documents is not None else forms()
+            schema_name = schema_name_for(name, documents, pairs)
+            if schema_name in documents:
+                compile_form(schema_name, load_form(schema_name, documents[schema_name]), ui)
         else:
             documents = documents if documents is not None else forms()
             ui_name = ui_name_for(name, documents, pairs)

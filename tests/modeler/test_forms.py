@@ -117,3 +117,18 @@ def test_bad_new_form_names_store_nothing(gestor, name, message):
 def test_an_unknown_form_is_not_found(gestor):
     assert gestor.get("/formularios/no_existe.json").status_code == 404
     assert gestor.post("/formularios/no_existe.json", data={"texto": "{}"}).status_code == 404
+
+
+def test_a_ui_schema_its_form_cannot_use_is_refused_by_the_service_itself(app, users):
+    """Not only the editor page: model imports and any other caller of save_form compile the pair too, so a widget
+    the field cannot have never reaches the republication (which would fail on it)."""
+    from app.core import clock
+    from app.modeler import services
+
+    before, published = document("registro_caso_ui.json"), versions()
+    with pytest.raises(services.Refused) as refused:
+        services.save_form("registro_caso_ui.json", json.dumps({"relato": {"ui:widget": "estrellas"}}),
+                           users["gestor"], clock.now())
+    message = refused.value.problems[0].message
+    assert "estrellas" in message and "relato" in message
+    assert document("registro_caso_ui.json") == before and versions() == published
