@@ -6,7 +6,7 @@ diagram (call activities cross files) with the form documents of the database.
 """
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from lxml import etree
@@ -429,14 +429,18 @@ class VersionDiff:
     forms_changed: list[str]
     forms_added: list[str]
     forms_removed: list[str]
+    decisions_changed: list[str] = field(default_factory=list)
+    decisions_added: list[str] = field(default_factory=list)
+    decisions_removed: list[str] = field(default_factory=list)
 
 
 def diff(older: ProcessVersion, newer: ProcessVersion) -> VersionDiff:
-    """User tasks added, removed and renamed, and forms changed, between two versions of a process."""
+    """User tasks added, removed and renamed, and forms and decision tables changed, between two versions."""
     engine = get_engine()
     before = {t.bpmn_id: t.name for t in engine.user_tasks(older.cache_key, lambda: older.spec_json)}
     after = {t.bpmn_id: t.name for t in engine.user_tasks(newer.cache_key, lambda: newer.spec_json)}
     old_forms, new_forms = json.loads(older.forms_json), json.loads(newer.forms_json)
+    old_tables, new_tables = json.loads(older.decisions_json or "{}"), json.loads(newer.decisions_json or "{}")
     return VersionDiff(
         added=sorted((k, after[k]) for k in after.keys() - before.keys()),
         removed=sorted((k, before[k]) for k in before.keys() - after.keys()),
@@ -444,6 +448,9 @@ def diff(older: ProcessVersion, newer: ProcessVersion) -> VersionDiff:
         forms_changed=sorted(n for n in old_forms.keys() & new_forms.keys() if old_forms[n] != new_forms[n]),
         forms_added=sorted(new_forms.keys() - old_forms.keys()),
         forms_removed=sorted(old_forms.keys() - new_forms.keys()),
+        decisions_changed=sorted(n for n in old_tables.keys() & new_tables.keys() if old_tables[n] != new_tables[n]),
+        decisions_added=sorted(new_tables.keys() - old_tables.keys()),
+        decisions_removed=sorted(old_tables.keys() - new_tables.keys()),
     )
 
 

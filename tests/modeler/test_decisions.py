@@ -97,6 +97,9 @@ def test_saving_a_changed_table_republishes_the_process_and_open_cases_keep_thei
     new_case = register_case(officer)
     submit(officer, single_open_task(instance_id=new_case.id), ANSWERS)
     assert attention_days(new_case) == 2
+    html = gestor.get(f"/procesos/{KEY}/diferencias?desde={before}&hasta={before + 1}").get_data(as_text=True)
+    changed_list = html.split('data-testid="decisions-changed">', 1)[1].split("</ul>", 1)[0]
+    assert NAME in changed_list  # «Diferencias» names the table that changed between the two versions
 
 
 @pytest.mark.parametrize(("mutate", "expected"), [
