@@ -23,6 +23,9 @@ class ProcessDraft(db.Model):
     updated_by = relationship("User", lazy="joined")
 
 
+UI_SUFFIXES = ("_ui.json", "-uischema.json")  # UI schemas by convention: ours and SpiffArena's
+
+
 class FormDocument(db.Model):
     """A form's JSON Schema (or its UI schema, *_ui.json) as the process owners maintain it.
 
@@ -40,7 +43,7 @@ class FormDocument(db.Model):
 
     @property
     def is_ui(self) -> bool:
-        return self.name.endswith(("_ui.json", "-uischema.json"))  # also SpiffArena's x-uischema.json
+        return self.name.endswith(UI_SUFFIXES)  # by name; services.is_ui_name also knows the tasks' pairing
 
 
 class DecisionDocument(db.Model):

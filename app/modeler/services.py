@@ -21,7 +21,7 @@ from ..workflow.engine import DiagramError, get_engine
 from ..workflow.lint import NS, lint_diagram
 from ..workflow.models import ProcessVersion
 from ..workflow.xmlsafe import UnsafeXML, parse_xml
-from .models import FormDocument, ProcessDraft
+from .models import UI_SUFFIXES, FormDocument, ProcessDraft
 
 MAX_UPLOAD = 5 * 1024 * 1024
 KEY = re.compile(r"^[a-z][a-z0-9_]{2,60}$")
@@ -29,7 +29,6 @@ KEY = re.compile(r"^[a-z][a-z0-9_]{2,60}$")
 # (registro-schema.json, registro-uischema.json): letters, digits, _ - and inner dots; no path separator, no
 # leading dot, no "..", at most 120 characters, ending .json.
 FORM_NAME = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.-]{0,114}\.json$")
-UI_SUFFIXES = ("_ui.json", "-uischema.json")
 TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
   xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
