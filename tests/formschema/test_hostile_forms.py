@@ -530,7 +530,8 @@ def test_the_page_saves_a_backtracking_pattern_that_re2_runs(gestor, login):
     assert json.loads(stored()[0][NAME])["properties"]["codigo"]["pattern"] == EVIL
     officer = login("oficial.tap")
     task = start_case(officer)  # the republished version, with the new field
-    started = time.perf_counter()
+    assert officer.get(f"/tareas/{task.id}").status_code == 200  # the version's spec and form compiled once, here
+    started = time.perf_counter()  # what is timed is matching the pattern, not the first compilation
     response = officer.post(f"/tareas/{task.id}", data={**REGISTRO, "codigo": SLOW_INPUT})
     assert time.perf_counter() - started < 1
     assert response.status_code == 422 and "El formato no es válido." in response.get_data(as_text=True)
